@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/smartlaunch/smartlaunch/internal/store/sqlite"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "smartlaunch:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+const usage = `usage: smartlaunch <command> [flags]
+
+commands:
+  serve        run the SMART on FHIR server
+  client add   register an app          client list   list apps
+  user add     create a user            version       print the version
+
+Run "smartlaunch <command> -h" for a command's flags.
+`
+
+// run dispatches to a subcommand. It is main without the process: tests
+// call it directly.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, stdout, stderr)
+	case "client":
+		return sub(ctx, "client", rest, stdin, stdout, stderr, map[string]command{"add": clientAdd, "list": clientList})
+	case "user":
+		return sub(ctx, "user", rest, stdin, stdout, stderr, map[string]command{"add": userAdd})
+	case "version":
+		fmt.Fprintln(stdout, versionString())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+type command func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+
+func sub(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer, cmds map[string]command) error {
+	if len(args) == 0 || cmds[args[0]] == nil {
+		var names []string
+		for n := range cmds {
+			names = append(names, n)
+		}
+		return fmt.Errorf("usage: smartlaunch %s <%s> [flags]", name, strings.Join(names, "|"))
+	}
+	return cmds[args[0]](ctx, args[1:], stdin, stdout, stderr)
+}
+
+func versionString() string {
+	goVersion := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		goVersion = bi.GoVersion
+	}
+	return fmt.Sprintf("smartlaunch %s (%s)", version, goVersion)
+}
+
+// defaultData is the data directory when --data is not given.
+const defaultData = "./smartlaunch-data"
+
+// openStore opens (creating if needed) the SQLite database in dir.
+func openStore(ctx context.Context, dir string) (*sqlite.DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	return sqlite.Open(ctx, filepath.Join(dir, "smartlaunch.db"))
+}
+
+// stringsFlag collects a repeatable flag.
+type stringsFlag []string
+
+func (s *stringsFlag) String() string     { return strings.Join(*s, " ") }
+func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/smartlaunch/smartlaunch/internal/demo"
+	"github.com/smartlaunch/smartlaunch/internal/server"
+	"github.com/smartlaunch/smartlaunch/sampledata"
+)
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	data := fs.String("data", defaultData, "data directory (SQLite database, keys)")
+	baseURL := fs.String("base-url", "", "public base URL when behind a proxy or TLS terminator (default http://ADDR)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("serve: --log-level: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	st, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	start := time.Now()
+	if err := demo.Seed(ctx, st, sampledata.FS, time.Now()); err != nil {
+		return err
+	}
+	logger.Info("data ready", "dir", *data, "took", time.Since(start).Round(time.Millisecond))
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer ln.Close()
+	if *baseURL == "" {
+		*baseURL = defaultBaseURL(ln.Addr())
+	}
+	app, err := server.New(ctx, server.Config{Store: st, BaseURL: strings.TrimSuffix(*baseURL, "/"), Logger: logger})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "smartlaunch listening on %s\nFHIR base: %s/fhir\n", ln.Addr(), strings.TrimSuffix(*baseURL, "/"))
+	return server.Run(ctx, server.NewHTTPServer(app, logger), ln)
+}
+
+// defaultBaseURL is http://HOST:PORT of the listener, with "localhost"
+// for a wildcard address.
+func defaultBaseURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

@@ -1,0 +1,78 @@
+package consent
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/smartlaunch/smartlaunch/internal/store"
+	"github.com/smartlaunch/smartlaunch/smart"
+)
+
+type consentData struct {
+	RequestID   string
+	ClientName  string
+	PatientName string
+	Scopes      []string
+}
+
+func (p *Pages) consentPage(w http.ResponseWriter, r *http.Request) {
+	req, c, _, err := p.boundRequest(r, r.URL.Query().Get("request"))
+	if err != nil {
+		p.fail(w, err)
+		return
+	}
+	if needsPatient(req.Scope) && req.PatientID == "" {
+		redirect(w, r, "/pick", req.ID)
+		return
+	}
+	d := consentData{RequestID: req.ID, ClientName: c.Name, Scopes: strings.Fields(req.Scope)}
+	if req.PatientID != "" {
+		pt, err := p.cfg.Store.GetResource(r.Context(), "Patient", req.PatientID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			p.fail(w, err)
+			return
+		}
+		d.PatientName = describePatient(store.Resource{ID: req.PatientID, JSON: pt.JSON}).Name
+	}
+	p.cfg.Pages.Render(w, http.StatusOK, "consent.html", d)
+}
+
+// consent records the person's answer: allow with the scopes left ticked
+// (never more than were requested), or deny. Unticking everything that
+// gives access is a denial.
+func (p *Pages) consent(w http.ResponseWriter, r *http.Request) {
+	f, err := form(w, r, "scope")
+	if err != nil {
+		p.fail(w, err)
+		return
+	}
+	req, _, _, err := p.boundRequest(r, f.Get("request"))
+	if err != nil {
+		p.fail(w, err)
+		return
+	}
+	if needsPatient(req.Scope) && req.PatientID == "" {
+		redirect(w, r, "/pick", req.ID)
+		return
+	}
+	req.Decision = store.DecisionDenied
+	if f.Get("decision") == "allow" {
+		var granted []string
+		for _, s := range strings.Fields(req.Scope) {
+			if contains(f["scope"], s) {
+				granted = append(granted, s)
+			}
+		}
+		set := smart.ParseScopes(strings.Join(granted, " "))
+		if len(set.Resources) > 0 || set.Has("openid") {
+			req.Decision = store.DecisionApproved
+			req.GrantedScope = strings.Join(granted, " ")
+		}
+	}
+	if err := p.cfg.Store.UpdateAuthRequest(r.Context(), req); err != nil {
+		p.fail(w, err)
+		return
+	}
+	redirect(w, r, p.cfg.ContinuePath, req.ID)
+}

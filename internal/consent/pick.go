@@ -1,0 +1,131 @@
+package consent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/smartlaunch/smartlaunch/internal/store"
+)
+
+// patientChoice is one patient the user may act for.
+type patientChoice struct {
+	ID        string
+	Name      string
+	BirthDate string
+}
+
+// maxChoices bounds the picker for users who may see every patient.
+const maxChoices = 200
+
+// patientChoices lists the patients u may act for, with their names.
+func (p *Pages) patientChoices(ctx context.Context, u store.User) ([]patientChoice, error) {
+	var rs []store.Resource
+	if u.AllPatients {
+		var err error
+		rs, _, err = p.cfg.Store.SearchResources(ctx, store.ResourceQuery{Type: "Patient", Count: maxChoices})
+		if err != nil {
+			return nil, fmt.Errorf("consent: list patients: %w", err)
+		}
+	} else {
+		for _, id := range u.Patients {
+			r, err := p.cfg.Store.GetResource(ctx, "Patient", id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("consent: get patient: %w", err)
+			}
+			rs = append(rs, r)
+		}
+	}
+	out := make([]patientChoice, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, describePatient(r))
+	}
+	return out, nil
+}
+
+// describePatient reads a display name and birth date from a Patient.
+func describePatient(r store.Resource) patientChoice {
+	var pt struct {
+		Name []struct {
+			Text   string   `json:"text"`
+			Given  []string `json:"given"`
+			Family string   `json:"family"`
+		} `json:"name"`
+		BirthDate string `json:"birthDate"`
+	}
+	c := patientChoice{ID: r.ID, Name: "Patient " + r.ID}
+	if json.Unmarshal(r.JSON, &pt) != nil {
+		return c
+	}
+	c.BirthDate = pt.BirthDate
+	if len(pt.Name) > 0 {
+		n := pt.Name[0]
+		name := n.Text
+		if name == "" {
+			name = strings.TrimSpace(strings.Join(append(append([]string{}, n.Given...), n.Family), " "))
+		}
+		if name != "" {
+			c.Name = name
+		}
+	}
+	return c
+}
+
+type pickData struct {
+	RequestID  string
+	ClientName string
+	Patients   []patientChoice
+}
+
+func (p *Pages) pickPage(w http.ResponseWriter, r *http.Request) {
+	req, c, u, err := p.boundRequest(r, r.URL.Query().Get("request"))
+	if err != nil {
+		p.fail(w, err)
+		return
+	}
+	choices, err := p.patientChoices(r.Context(), u)
+	if err != nil {
+		p.fail(w, err)
+		return
+	}
+	p.cfg.Pages.Render(w, http.StatusOK, "pick.html", pickData{RequestID: req.ID, ClientName: c.Name, Patients: choices})
+}
+
+func (p *Pages) pick(w http.ResponseWriter, r *http.Request) {
+	f, err := form(w, r)
+	if err != nil {
+		p.fail(w, err)
+		return
+	}
+	req, _, u, err := p.boundRequest(r, f.Get("request"))
+	if err != nil {
+		p.fail(w, err)
+		return
+	}
+	choices, err := p.patientChoices(r.Context(), u)
+	if err != nil {
+		p.fail(w, err)
+		return
+	}
+	chosen := f.Get("patient")
+	ok := false
+	for _, ch := range choices {
+		ok = ok || ch.ID == chosen
+	}
+	if !ok {
+		p.fail(w, &errPage{status: http.StatusForbidden, msg: "You cannot choose that patient."})
+		return
+	}
+	req.PatientID = chosen
+	if err := p.cfg.Store.UpdateAuthRequest(r.Context(), req); err != nil {
+		p.fail(w, err)
+		return
+	}
+	redirect(w, r, "/consent", req.ID)
+}

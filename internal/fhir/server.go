@@ -1,0 +1,198 @@
+package fhir
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/smartlaunch/smartlaunch/internal/store"
+	"github.com/smartlaunch/smartlaunch/sampledata"
+	"github.com/smartlaunch/smartlaunch/smart"
+)
+
+// Access is what a verified access token allows (built by the
+// authorization server's verifier).
+type Access struct {
+	AuthorizationID string
+	ClientID        string
+	// FHIRUser is the user's own resource, such as "Practitioner/123"; may be empty.
+	FHIRUser string
+	// Patient is the patient context id; "" when none.
+	Patient string
+	// Scopes are the granted scopes.
+	Scopes smart.ScopeSet
+}
+
+// TokenVerifier checks a bearer access token. Any error is answered 401.
+type TokenVerifier interface {
+	VerifyAccessToken(ctx context.Context, token string) (Access, error)
+}
+
+// OAuthURIs are advertised in the CapabilityStatement's oauth-uris
+// extension (SMART App Launch 2.1 §"Capability Statement"). Empty ones are
+// left out.
+type OAuthURIs struct{ Authorize, Token, Revoke, Introspect, Manage, Register string }
+
+// Config configures a Server.
+type Config struct {
+	Store    store.Resources
+	Verifier TokenVerifier
+	// BaseURL is the public FHIR base, such as "http://127.0.0.1:8080/fhir"
+	// (no trailing slash); used in fullUrl and paging links.
+	BaseURL string
+	OAuth   OAuthURIs
+	Logger  *slog.Logger
+	// Now returns the current time; time.Now when nil.
+	Now func() time.Time
+}
+
+// Server is the FHIR R4 REST API over a store.Resources. It is an
+// http.Handler meant to be mounted with http.StripPrefix, so that the paths
+// it sees are "/metadata", "/Patient/123", "/Observation?...".
+type Server struct {
+	store      store.Resources
+	verifier   TokenVerifier
+	base       string
+	log        *slog.Logger
+	now        func() time.Time
+	defs       *definitions
+	capability []byte
+}
+
+// New returns a Server. It parses the definitions embedded in package
+// sampledata, and panics if they are broken: they are part of the binary,
+// and the tests parse them.
+func New(cfg Config) *Server {
+	defs, err := loadDefinitions(sampledata.FS)
+	if err != nil {
+		panic(err)
+	}
+	s := &Server{
+		store:    cfg.Store,
+		verifier: cfg.Verifier,
+		base:     strings.TrimSuffix(cfg.BaseURL, "/"),
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		defs:     defs,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.capability = capabilityStatement(defs, s.base, cfg.OAuth, s.now())
+	return s
+}
+
+// ServeHTTP checks the "Authorization: Bearer" access token (RFC 6750)
+// with the Verifier and serves the request. GET /metadata and CORS
+// preflight requests need no token.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.public(w, r) {
+		return
+	}
+	token, ok := bearerToken(r)
+	if !ok {
+		// RFC 6750 §3.1: no error attribute when the request had no token.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="fhir"`)
+		writeOutcome(w, http.StatusUnauthorized, "login", "an access token is required")
+		return
+	}
+	a, err := s.verifier.VerifyAccessToken(r.Context(), token)
+	if err != nil {
+		s.log.InfoContext(r.Context(), "fhir: access token refused", "err", err)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="fhir", error="invalid_token"`)
+		writeOutcome(w, http.StatusUnauthorized, "login", "the access token is invalid or expired")
+		return
+	}
+	s.serve(w, r, a)
+}
+
+// ServeWithAccess serves a request of a caller whose token was already
+// verified, with what it allows.
+func (s *Server) ServeWithAccess(w http.ResponseWriter, r *http.Request, a Access) {
+	if s.public(w, r) {
+		return
+	}
+	s.serve(w, r, a)
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header.
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// public sets the CORS headers and answers the requests that need no
+// token: preflights and the CapabilityStatement. It reports whether it
+// answered.
+func (s *Server) public(w http.ResponseWriter, r *http.Request) bool {
+	h := w.Header()
+	if r.URL.Path == "/metadata" {
+		h.Set("Access-Control-Allow-Origin", "*")
+	} else if origin := r.Header.Get("Origin"); origin != "" {
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Add("Vary", "Origin")
+	} else {
+		h.Set("Access-Control-Allow-Origin", "*")
+	}
+	h.Set("Access-Control-Expose-Headers", "WWW-Authenticate, Location, Content-Location, ETag, Last-Modified")
+	switch {
+	case r.Method == http.MethodOptions:
+		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, DPoP, Prefer, If-None-Match")
+		h.Set("Access-Control-Max-Age", "600")
+		w.WriteHeader(http.StatusNoContent)
+		return true
+	case r.URL.Path == "/metadata":
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			h.Set("Allow", "GET, HEAD, OPTIONS")
+			writeOutcome(w, http.StatusMethodNotAllowed, "not-supported", "method not allowed")
+			return true
+		}
+		writeBody(w, http.StatusOK, s.capability)
+		return true
+	}
+	return false
+}
+
+// serve routes an authorized request and writes any error.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, a Access) {
+	if err := s.route(w, r, a); err != nil {
+		s.writeError(w, r, err)
+	}
+}
+
+// route dispatches GET /{type}/{id}, GET /{type} and POST /{type}/_search.
+func (s *Server) route(w http.ResponseWriter, r *http.Request, a Access) error {
+	typ, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if !s.defs.known(typ) {
+		return notFound("unknown resource type")
+	}
+	switch {
+	case rest == "" && r.Method == http.MethodGet:
+		return s.search(w, r, a, typ)
+	case rest == "_search" && r.Method == http.MethodPost:
+		return s.search(w, r, a, typ)
+	case rest != "" && rest != "_search" && !strings.Contains(rest, "/") && r.Method == http.MethodGet:
+		return s.read(w, r, a, typ, rest)
+	case rest == "" || rest == "_search" || !strings.Contains(rest, "/"):
+		w.Header().Set("Allow", allowed(rest))
+		return &apiError{Status: http.StatusMethodNotAllowed, Code: "not-supported", Diagnostics: "method not allowed"}
+	}
+	return notFound("unknown path")
+}
+
+func allowed(rest string) string {
+	if rest == "_search" {
+		return "POST, OPTIONS"
+	}
+	return "GET, OPTIONS"
+}

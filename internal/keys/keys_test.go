@@ -1,0 +1,119 @@
+package keys
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/smartlaunch/smartlaunch/internal/store/sqlite"
+)
+
+func openSet(t testing.TB) (*Set, *sqlite.DB) {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s, err := Load(context.Background(), db, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, db
+}
+
+func TestLoadCreatesOnceAndKeeps(t *testing.T) {
+	s1, db := openSet(t)
+	s2, err := Load(context.Background(), db, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1, k2 := s1.JWKS().Keys, s2.JWKS().Keys
+	if len(k1) != 1 || len(k2) != 1 || k1[0].KeyID != k2[0].KeyID {
+		t.Fatalf("keys after reload: %v / %v, want the same single key", k1, k2)
+	}
+	if !k1[0].IsPublic() || k1[0].Algorithm != "RS256" || k1[0].Use != "sig" {
+		t.Errorf("published key %+v: want public RS256 sig", k1[0])
+	}
+	b, _ := json.Marshal(s1.JWKS())
+	if strings.Contains(string(b), `"d"`) || strings.Contains(string(b), `"p"`) {
+		t.Errorf("JWKS leaks private key material: %s", b)
+	}
+	// A token signed before the reload verifies after it.
+	tok, err := s1.Sign("at+jwt", map[string]string{"sub": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s2.Verify(tok, "at+jwt"); err != nil {
+		t.Errorf("verify after reload: %v", err)
+	}
+}
+
+func TestVerifyRejects(t *testing.T) {
+	s, _ := openSet(t)
+	tok, err := s.Sign("at+jwt", map[string]string{"sub": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := rsa.GenerateKey(rand.Reader, 2048)
+	foreign, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: other},
+		(&jose.SignerOptions{}).WithType("at+jwt").WithHeader("kid", s.current.id))
+	fj, _ := foreign.Sign([]byte(`{"sub":"x"}`))
+	forged, _ := fj.CompactSerialize()
+	parts := strings.Split(tok, ".")
+	tampered := parts[0] + "." + strings.TrimRight(parts[1], "=") + "x." + parts[2]
+	hs, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: []byte("0123456789abcdef0123456789abcdef")},
+		(&jose.SignerOptions{}).WithType("at+jwt"))
+	hj, _ := hs.Sign([]byte(`{"sub":"x"}`))
+	hmacTok, _ := hj.CompactSerialize()
+	tests := []struct{ name, token, typ string }{
+		{"wrong typ", tok, "JWT"},
+		{"signed by another key with our kid", forged, "at+jwt"},
+		{"tampered payload", tampered, "at+jwt"},
+		{"HS256 (alg confusion)", hmacTok, "at+jwt"},
+		{"alg none", "eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiJ4In0.", "at+jwt"},
+		{"garbage", "not.a.jwt", "at+jwt"},
+		{"empty", "", "at+jwt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := s.Verify(tt.token, tt.typ); !errors.Is(err, ErrInvalid) {
+				t.Errorf("Verify = %v, want ErrInvalid", err)
+			}
+		})
+	}
+}
+
+func TestDeriveSecret(t *testing.T) {
+	s, _ := openSet(t)
+	a, _ := s.DeriveSecret("a")
+	a2, _ := s.DeriveSecret("a")
+	b, _ := s.DeriveSecret("b")
+	if len(a) != 32 || string(a) != string(a2) || string(a) == string(b) {
+		t.Error("DeriveSecret must be 32 bytes, stable per purpose and distinct across purposes")
+	}
+}
+
+// FuzzVerify: untrusted bearer tokens never panic the verifier and are
+// never accepted unless signed by the set.
+func FuzzVerify(f *testing.F) {
+	s, _ := openSet(f)
+	tok, _ := s.Sign("at+jwt", map[string]string{"sub": "x"})
+	f.Add(tok)
+	f.Add("eyJhbGciOiJub25lIn0.e30.")
+	f.Add("a.b.c")
+	f.Fuzz(func(t *testing.T, in string) {
+		payload, err := s.Verify(in, "at+jwt")
+		if err == nil && in != tok && string(payload) != `{"sub":"x"}` {
+			t.Fatalf("accepted a token the set did not sign: %q", in)
+		}
+	})
+}

@@ -1,0 +1,164 @@
+package oauth
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/smartlaunch/smartlaunch/internal/store"
+	"github.com/smartlaunch/smartlaunch/smart"
+)
+
+// pkceChallenge matches a base64url SHA-256 digest (RFC 7636 §4.2).
+var pkceChallenge = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+
+// authorize is the authorization endpoint (RFC 6749 §4.1.1, SMART App
+// Launch §2.1.5 "authorize-post"). Until the client and redirect URI are
+// validated, every error is a page and never a redirect; after that, errors
+// go back to the client's redirect URI (RFC 6749 §4.1.2.1).
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	var raw url.Values
+	switch r.Method {
+	case http.MethodGet:
+		raw = r.URL.Query()
+	case http.MethodPost:
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		if err := r.ParseForm(); err != nil {
+			s.pages.Error(w, http.StatusBadRequest, "The app sent a request this server cannot read.")
+			return
+		}
+		raw = r.PostForm
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		s.pages.Error(w, http.StatusMethodNotAllowed, "This address only takes GET and POST.")
+		return
+	}
+	for _, k := range []string{"client_id", "redirect_uri"} {
+		if len(raw[k]) > 1 {
+			s.pages.Error(w, http.StatusBadRequest, "The app's request names its "+k+" more than once.")
+			return
+		}
+	}
+	client, err := s.st.GetClient(r.Context(), raw.Get("client_id"))
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.logger.Error("authorize: get client", "err", err)
+			s.pages.Error(w, http.StatusInternalServerError, "Something went wrong on our side.")
+			return
+		}
+		s.pages.Error(w, http.StatusBadRequest, "The app is not registered with this server.")
+		return
+	}
+	redirectURI := raw.Get("redirect_uri")
+	if !exactMatch(client.RedirectURIs, redirectURI) {
+		s.pages.Error(w, http.StatusBadRequest, "The app's return address is not registered with this server.")
+		return
+	}
+	p, err := parseValues(raw)
+	state := raw.Get("state")
+	if err == nil {
+		state = p.get("state")
+		err = s.startRequest(w, r, client, redirectURI, p)
+	}
+	if err != nil {
+		s.redirectError(w, r, redirectURI, state, err)
+	}
+}
+
+// exactMatch compares redirect URIs character for character (A-… exact
+// redirect matching; RFC 9700 §4.1.3).
+func exactMatch(registered []string, uri string) bool {
+	if uri == "" {
+		return false
+	}
+	for _, u := range registered {
+		if u == uri {
+			return true
+		}
+	}
+	return false
+}
+
+// startRequest validates the rest of the request, stores it, and sends the
+// browser to sign in.
+func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, client store.Client, redirectURI string, p params) error {
+	if p.get("response_type") != "code" {
+		return newError(ErrUnsupportedResponseType, "response_type must be code")
+	}
+	if p.get("state") == "" {
+		return newError(ErrInvalidRequest, "state is required")
+	}
+	if m := p.get("code_challenge_method"); m != "S256" {
+		return newError(ErrInvalidRequest, "PKCE with code_challenge_method S256 is required")
+	}
+	if !pkceChallenge.MatchString(p.get("code_challenge")) {
+		return newError(ErrInvalidRequest, "code_challenge must be a base64url SHA-256 digest")
+	}
+	if strings.TrimSuffix(p.get("aud"), "/") != s.fhirBase {
+		return newError(ErrInvalidRequest, "aud must be this server's FHIR base URL, "+s.fhirBase)
+	}
+	if p.get("launch") != "" {
+		return newError(ErrInvalidRequest, "unknown launch context")
+	}
+	scopes := smart.Permit(p.get("scope"), client.Scope)
+	if len(smart.ParseScopes(strings.Join(scopes, " ")).Resources) == 0 && !contains(scopes, "openid") {
+		return newError(ErrInvalidScope, "none of the requested scopes may be granted to this app")
+	}
+	now := s.now()
+	req := store.AuthRequest{
+		ID:            randomToken(),
+		ClientID:      client.ID,
+		RedirectURI:   redirectURI,
+		Scope:         strings.Join(scopes, " "),
+		State:         p.get("state"),
+		CodeChallenge: p.get("code_challenge"),
+		Nonce:         p.get("nonce"),
+		Aud:           s.fhirBase,
+		CreatedAt:     now,
+		ExpiresAt:     now.Add(s.requestTTL),
+	}
+	if err := s.st.CreateAuthRequest(r.Context(), req); err != nil {
+		return serverError(err)
+	}
+	http.Redirect(w, r, s.login+"?request="+url.QueryEscape(req.ID), http.StatusSeeOther)
+	return nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// redirectError sends err to a redirect URI that has already been validated.
+func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, redirectURI, state string, err error) {
+	oe := asError(err)
+	s.log(r, oe)
+	q := url.Values{"error": {oe.Code}, "iss": {s.issuer}}
+	if oe.Description != "" {
+		q.Set("error_description", oe.Description)
+	}
+	if state != "" {
+		q.Set("state", state)
+	}
+	http.Redirect(w, r, withQuery(redirectURI, q), http.StatusSeeOther)
+}
+
+// withQuery adds q to uri's query, keeping any query it already has.
+func withQuery(uri string, q url.Values) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return uri
+	}
+	existing := u.Query()
+	for k, vs := range q {
+		existing[k] = vs
+	}
+	u.RawQuery = existing.Encode()
+	return u.String()
+}

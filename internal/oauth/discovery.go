@@ -1,0 +1,83 @@
+package oauth
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/smartlaunch/smartlaunch/smart"
+)
+
+// ScopesSupported lists the scopes advertised in discovery. The server
+// supports every one of them (R-DISC-12) and more: any resource scope a
+// client is registered for.
+var scopesSupported = []string{
+	"openid", "fhirUser", "profile", "launch/patient", "offline_access", "online_access",
+	"patient/*.rs", "patient/*.read", "user/*.rs", "user/*.read",
+}
+
+// smartConfiguration serves <fhir-base>/.well-known/smart-configuration:
+// always application/json whatever Accept says (R-DISC-07, R-DISC-08),
+// absolute URLs (R-DISC-09), S256 and never plain (R-DISC-13), and only
+// the capabilities this server really has (I-DISC-01..10).
+func (s *Server) smartConfiguration(w http.ResponseWriter, r *http.Request) {
+	writeDiscovery(w, smart.Configuration{
+		Issuer:                            s.issuer,
+		JWKSURI:                           s.jwksURL(),
+		AuthorizationEndpoint:             s.authorizeURL(),
+		TokenEndpoint:                     s.tokenURL(),
+		GrantTypesSupported:               []string{"authorization_code", "refresh_token"},
+		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic"},
+		ScopesSupported:                   scopesSupported,
+		ResponseTypesSupported:            []string{"code"},
+		CodeChallengeMethodsSupported:     []string{"S256"},
+		Capabilities: []string{
+			smart.CapLaunchStandalone,
+			smart.CapAuthorizePost,
+			smart.CapClientPublic,
+			smart.CapClientConfidentialSymmetric,
+			smart.CapSSOOpenIDConnect,
+			smart.CapContextStandalonePatient,
+			smart.CapPermissionOffline,
+			smart.CapPermissionOnline,
+			smart.CapPermissionPatient,
+			smart.CapPermissionUser,
+			smart.CapPermissionV1,
+			smart.CapPermissionV2,
+		},
+	})
+}
+
+// openIDConfiguration serves the OpenID Provider metadata (OpenID Connect
+// Discovery 1.0 §3) at <issuer>/.well-known/openid-configuration.
+func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
+	writeDiscovery(w, map[string]any{
+		"issuer":                                s.issuer,
+		"authorization_endpoint":                s.authorizeURL(),
+		"token_endpoint":                        s.tokenURL(),
+		"jwks_uri":                              s.jwksURL(),
+		"response_types_supported":              []string{"code"},
+		"subject_types_supported":               []string{"public"},
+		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"scopes_supported":                      []string{"openid", "fhirUser", "profile", "offline_access"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "none"},
+		"claims_supported":                      []string{"iss", "sub", "aud", "exp", "iat", "nonce", "fhirUser"},
+		"code_challenge_methods_supported":      []string{"S256"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
+	})
+}
+
+// jwks serves the public signing keys (RFC 7517 §5).
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
+	writeDiscovery(w, s.keys.JWKS())
+}
+
+func writeDiscovery(w http.ResponseWriter, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(append(b, '\n'))
+}

@@ -1,0 +1,90 @@
+package oauth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Error codes of RFC 6749 §4.1.2.1 and §5.2.
+const (
+	ErrInvalidRequest          = "invalid_request"
+	ErrInvalidClient           = "invalid_client"
+	ErrInvalidGrant            = "invalid_grant"
+	ErrUnauthorizedClient      = "unauthorized_client"
+	ErrUnsupportedGrantType    = "unsupported_grant_type"
+	ErrUnsupportedResponseType = "unsupported_response_type"
+	ErrInvalidScope            = "invalid_scope"
+	ErrAccessDenied            = "access_denied"
+	ErrServerError             = "server_error"
+)
+
+// Error is an OAuth error response. Code and Description are sent to the
+// client; Cause is logged and never sent.
+type Error struct {
+	Code        string
+	Description string
+	Status      int
+	Cause       error
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("oauth: %s: %s: %v", e.Code, e.Description, e.Cause)
+	}
+	return fmt.Sprintf("oauth: %s: %s", e.Code, e.Description)
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+func newError(code, desc string) *Error {
+	status := http.StatusBadRequest
+	if code == ErrInvalidClient {
+		status = http.StatusUnauthorized
+	}
+	return &Error{Code: code, Description: desc, Status: status}
+}
+
+func serverError(cause error) *Error {
+	return &Error{Code: ErrServerError, Description: "internal error", Status: http.StatusInternalServerError, Cause: cause}
+}
+
+// asError converts any error to an *Error, hiding unknown ones as server_error.
+func asError(err error) *Error {
+	var oe *Error
+	if errors.As(err, &oe) {
+		return oe
+	}
+	return serverError(err)
+}
+
+// writeJSONError writes err as the JSON body of RFC 6749 §5.2, logging once.
+func (s *Server) writeJSONError(w http.ResponseWriter, r *http.Request, err error) {
+	oe := asError(err)
+	s.log(r, oe)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	if oe.Status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Basic realm="smartlaunch"`)
+	}
+	w.WriteHeader(oe.Status)
+	_ = json.NewEncoder(w).Encode(struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description,omitempty"`
+	}{oe.Code, oe.Description})
+}
+
+func (s *Server) log(r *http.Request, oe *Error) {
+	args := []any{"path", r.URL.Path, "error", oe.Code, "description", oe.Description}
+	if oe.Cause != nil {
+		args = append(args, "cause", oe.Cause.Error())
+	}
+	if oe.Status >= 500 {
+		s.logger.Error("oauth error", args...)
+		return
+	}
+	s.logger.Info("oauth error", args...)
+}

@@ -1,0 +1,85 @@
+package oauth
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/smartlaunch/smartlaunch/internal/store"
+	"github.com/smartlaunch/smartlaunch/smart"
+)
+
+// grantRefreshToken exchanges a refresh token (RFC 6749 §6). Every use
+// rotates it: the presented token stops working and a new one is returned.
+// A used token presented again is a sign of theft, so the whole
+// authorization ends (SMART Best Practices; RFC 9700 §4.14.2).
+func (s *Server) grantRefreshToken(r *http.Request, client store.Client, p params) (*tokenResponse, error) {
+	ctx := r.Context()
+	raw := p.get("refresh_token")
+	if raw == "" {
+		return nil, newError(ErrInvalidRequest, "refresh_token is required")
+	}
+	now := s.now()
+	old, err := s.st.GetRefreshToken(ctx, store.Hash(raw))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, newError(ErrInvalidGrant, "the refresh token is invalid")
+	case err != nil:
+		return nil, serverError(err)
+	case old.ClientID != client.ID:
+		return nil, newError(ErrInvalidGrant, "the refresh token was issued to another client")
+	case !old.UsedAt.IsZero():
+		s.EndAuthorization(ctx, old.AuthorizationID, store.EndRefreshTokenReuse)
+		return nil, newError(ErrInvalidGrant, "the refresh token was already used")
+	case !old.ExpiresAt.IsZero() && !now.Before(old.ExpiresAt):
+		return nil, newError(ErrInvalidGrant, "the refresh token has expired")
+	}
+	a, err := s.st.GetAuthorization(ctx, old.AuthorizationID)
+	if err != nil {
+		return nil, serverError(err)
+	}
+	if !a.Live(now) {
+		return nil, newError(ErrInvalidGrant, "the authorization has ended")
+	}
+	scope, err := narrowScope(a.Scope, p.get("scope"))
+	if err != nil {
+		return nil, err
+	}
+	next := randomToken()
+	_, err = s.st.RotateRefreshToken(ctx, old.Hash, store.RefreshToken{
+		Hash:            store.Hash(next),
+		AuthorizationID: a.ID,
+		ClientID:        client.ID,
+		CreatedAt:       now,
+		ExpiresAt:       old.ExpiresAt,
+	}, now)
+	switch {
+	case errors.Is(err, store.ErrAlreadyUsed):
+		// Lost a race with another use of the same token: that is reuse too.
+		s.EndAuthorization(ctx, a.ID, store.EndRefreshTokenReuse)
+		return nil, newError(ErrInvalidGrant, "the refresh token was already used")
+	case err != nil:
+		return nil, serverError(err)
+	}
+	resp, err := s.issueTokens(r, a, scope, "", false)
+	if err != nil {
+		return nil, err
+	}
+	resp.RefreshToken = next
+	return resp, nil
+}
+
+// narrowScope returns the scope for a refreshed access token: the granted
+// scope, or the requested subset of it (RFC 6749 §6).
+func narrowScope(granted, requested string) (string, error) {
+	if requested == "" {
+		return granted, nil
+	}
+	g := strings.Fields(granted)
+	for _, sc := range strings.Fields(requested) {
+		if !contains(g, sc) && len(smart.Permit(sc, granted)) == 0 {
+			return "", newError(ErrInvalidScope, "the requested scope exceeds the granted scope")
+		}
+	}
+	return strings.Join(strings.Fields(requested), " "), nil
+}

@@ -1,0 +1,161 @@
+package oauth
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/smartlaunch/smartlaunch/internal/keys"
+	"github.com/smartlaunch/smartlaunch/internal/store"
+	"github.com/smartlaunch/smartlaunch/internal/web"
+)
+
+// Store is the part of the store the authorization server uses.
+type Store interface {
+	store.Clients
+	store.Users
+	store.AuthRequests
+	store.Codes
+	store.Authorizations
+	store.RefreshTokens
+}
+
+// Config configures a Server. Build it in cmd; zero durations take the
+// defaults below.
+type Config struct {
+	Store  Store
+	Keys   *keys.Set
+	Pages  *web.Pages
+	Logger *slog.Logger
+	// Issuer is the server's public base URL, such as "https://ehr.example";
+	// the FHIR base is Issuer + "/fhir".
+	Issuer string
+	// LoginPath is where a validated authorization request is sent to sign in.
+	LoginPath string
+	Now       func() time.Time
+
+	CodeTTL        time.Duration // default 60 s
+	AccessTokenTTL time.Duration // default 1 h
+	AuthRequestTTL time.Duration // default 15 min
+	OnlineTTL      time.Duration // online_access lifetime; default 12 h
+	// EndedCacheTTL bounds how long another process's ending of an
+	// authorization may go unseen by the access-token check; default 1 s.
+	EndedCacheTTL time.Duration
+}
+
+// Server is the authorization server. Create it with New.
+type Server struct {
+	st       Store
+	keys     *keys.Set
+	pages    *web.Pages
+	logger   *slog.Logger
+	issuer   string
+	fhirBase string
+	login    string
+	now      func() time.Time
+
+	codeTTL, accessTTL, requestTTL, onlineTTL time.Duration
+
+	tokens *tokenCache
+	ended  *endedSet
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Keys == nil || cfg.Pages == nil {
+		return nil, errors.New("oauth: Store, Keys and Pages are required")
+	}
+	u, err := url.Parse(cfg.Issuer)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return nil, errors.New("oauth: Issuer must be an absolute http(s) URL")
+	}
+	s := &Server{
+		st:         cfg.Store,
+		keys:       cfg.Keys,
+		pages:      cfg.Pages,
+		logger:     cfg.Logger,
+		issuer:     strings.TrimSuffix(cfg.Issuer, "/"),
+		login:      cfg.LoginPath,
+		now:        cfg.Now,
+		codeTTL:    orDefault(cfg.CodeTTL, 60*time.Second),
+		accessTTL:  orDefault(cfg.AccessTokenTTL, time.Hour),
+		requestTTL: orDefault(cfg.AuthRequestTTL, 15*time.Minute),
+		onlineTTL:  orDefault(cfg.OnlineTTL, 12*time.Hour),
+	}
+	s.fhirBase = s.issuer + "/fhir"
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.login == "" {
+		s.login = "/login"
+	}
+	s.tokens = newTokenCache(10000)
+	s.ended = newEndedSet(cfg.Store, orDefault(cfg.EndedCacheTTL, time.Second), s.accessTTL)
+	return s, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// FHIRBase returns the FHIR base URL this server issues tokens for.
+func (s *Server) FHIRBase() string { return s.fhirBase }
+
+// Register adds the server's routes to mux. Browser-facing routes are
+// wrapped by the caller with web.Secure.
+func (s *Server) Register(mux *http.ServeMux, browser func(http.Handler) http.Handler) {
+	mux.Handle("GET /fhir/.well-known/smart-configuration", cors(http.HandlerFunc(s.smartConfiguration)))
+	mux.Handle("GET /.well-known/openid-configuration", cors(http.HandlerFunc(s.openIDConfiguration)))
+	mux.Handle("GET /.well-known/jwks.json", cors(http.HandlerFunc(s.jwks)))
+	mux.Handle("/authorize", browser(http.HandlerFunc(s.authorize)))
+	mux.Handle("GET /authorize/continue", browser(http.HandlerFunc(s.authorizeContinue)))
+	mux.Handle("/token", cors(http.HandlerFunc(s.token)))
+}
+
+// Endpoint URLs, absolute (R-DISC-09).
+func (s *Server) authorizeURL() string { return s.issuer + "/authorize" }
+func (s *Server) tokenURL() string     { return s.issuer + "/token" }
+func (s *Server) jwksURL() string      { return s.issuer + "/.well-known/jwks.json" }
+
+// Endpoints returns the absolute authorize and token URLs, for the FHIR
+// CapabilityStatement's oauth-uris extension.
+func (s *Server) Endpoints() (authorize, token string) { return s.authorizeURL(), s.tokenURL() }
+
+// randomToken returns 256 bits from crypto/rand, base64url-encoded.
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // never fails (crypto/rand doc)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// cors allows any origin to call h, as SMART requires for discovery and the
+// token endpoint used by browser apps (R-DISC-11, I-CORS-01, I-CORS-03).
+// Credentials are never allowed, so reflecting the origin is safe.
+func cors(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		if origin := r.Header.Get("Origin"); origin != "" {
+			hd.Set("Access-Control-Allow-Origin", origin)
+			hd.Add("Vary", "Origin")
+		}
+		if r.Method == http.MethodOptions {
+			hd.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, DPoP")
+			hd.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,125 @@
+package oauth
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/smartlaunch/smartlaunch/internal/store"
+)
+
+// tokenResponse is the successful token response (RFC 6749 §5.1, SMART
+// App Launch §2.1.8). expires_in is a JSON number (I-TOKEN-05).
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	Scope        string `json:"scope"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+	Patient      string `json:"patient,omitempty"`
+}
+
+// token is the token endpoint (RFC 6749 §3.2). It authenticates the
+// client, dispatches on grant_type and writes the response with no-store
+// caching headers (I-TOKEN-11).
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST, OPTIONS")
+		s.writeJSONError(w, r, &Error{Code: ErrInvalidRequest, Description: "use POST", Status: http.StatusMethodNotAllowed})
+		return
+	}
+	resp, err := s.tokenRequest(w, r)
+	if err != nil {
+		s.writeJSONError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
+func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request) (*tokenResponse, error) {
+	p, err := readForm(w, r)
+	if err != nil {
+		return nil, err
+	}
+	client, err := s.authenticateClient(r, p)
+	if err != nil {
+		return nil, err
+	}
+	switch p.get("grant_type") {
+	case "authorization_code":
+		return s.grantAuthorizationCode(r, client, p)
+	case "refresh_token":
+		return s.grantRefreshToken(r, client, p)
+	case "":
+		return nil, newError(ErrInvalidRequest, "grant_type is required")
+	default:
+		return nil, newError(ErrUnsupportedGrantType, "grant_type is not supported")
+	}
+}
+
+// authenticateClient identifies the client: confidential clients with HTTP
+// Basic (RFC 6749 §2.3.1), public clients by client_id in the body.
+func (s *Server) authenticateClient(r *http.Request, p params) (store.Client, error) {
+	if _, ok := p["client_secret"]; ok {
+		return store.Client{}, newError(ErrInvalidClient, "send client secrets with HTTP Basic authentication")
+	}
+	id, secret, basic := r.BasicAuth()
+	if basic {
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(id)
+		secret, err2 = url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil {
+			return store.Client{}, newError(ErrInvalidClient, "malformed client credentials")
+		}
+		if body := p.get("client_id"); body != "" && body != id {
+			return store.Client{}, newError(ErrInvalidRequest, "client_id differs from the authenticated client")
+		}
+	} else {
+		id = p.get("client_id")
+		if id == "" {
+			return store.Client{}, newError(ErrInvalidClient, "client authentication is required")
+		}
+	}
+	c, err := s.st.GetClient(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Client{}, newError(ErrInvalidClient, "unknown client")
+	}
+	if err != nil {
+		return store.Client{}, serverError(err)
+	}
+	switch c.Type {
+	case store.ClientPublic:
+		if basic {
+			return store.Client{}, newError(ErrInvalidClient, "a public client has no secret")
+		}
+	case store.ClientConfidentialSymmetric:
+		if !basic {
+			return store.Client{}, newError(ErrInvalidClient, "client authentication is required")
+		}
+		if subtle.ConstantTimeCompare([]byte(store.Hash(secret)), []byte(c.SecretHash)) != 1 {
+			return store.Client{}, newError(ErrInvalidClient, "client authentication failed")
+		}
+	default:
+		return store.Client{}, newError(ErrUnauthorizedClient, "this client type cannot use this endpoint yet")
+	}
+	return c, nil
+}
+
+// EndAuthorization ends the authorization id for reason and makes this
+// process's access-token check refuse its tokens at once; other processes
+// see it within Config.EndedCacheTTL.
+func (s *Server) EndAuthorization(ctx context.Context, id string, reason store.EndReason) {
+	if err := s.st.EndAuthorization(ctx, id, s.now(), reason); err != nil {
+		s.logger.Error("end authorization", "reason", reason, "err", err)
+	}
+	s.ended.add(id, s.now())
+	s.logger.Warn("authorization ended", "authorization", id, "reason", reason)
+}

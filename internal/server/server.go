@@ -1,0 +1,168 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/smartlaunch/smartlaunch/internal/consent"
+	"github.com/smartlaunch/smartlaunch/internal/fhir"
+	"github.com/smartlaunch/smartlaunch/internal/keys"
+	"github.com/smartlaunch/smartlaunch/internal/oauth"
+	"github.com/smartlaunch/smartlaunch/internal/store"
+	"github.com/smartlaunch/smartlaunch/internal/web"
+	"github.com/smartlaunch/smartlaunch/smart"
+)
+
+// Config is everything the server needs, built by cmd.
+type Config struct {
+	Store store.Store
+	// BaseURL is the public URL of the server, such as
+	// "http://127.0.0.1:8080" or "https://smart.example.org".
+	BaseURL string
+	Logger  *slog.Logger
+	Now     func() time.Time
+	// AccessTokenTTL overrides the access-token lifetime (default 1 h).
+	AccessTokenTTL time.Duration
+}
+
+// Server is the assembled application.
+type Server struct {
+	handler http.Handler
+	OAuth   *oauth.Server
+	FHIR    *fhir.Server
+}
+
+// New builds the server: loads or creates signing keys and wires every
+// feature package into one handler.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || base.Host == "" {
+		return nil, fmt.Errorf("server: invalid base URL %q", cfg.BaseURL)
+	}
+	ks, err := keys.Load(ctx, cfg.Store, cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	pages, err := web.New(cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	as, err := oauth.New(oauth.Config{
+		Store: cfg.Store, Keys: ks, Pages: pages, Logger: cfg.Logger.With("component", "oauth"),
+		Issuer: cfg.BaseURL, LoginPath: "/login", Now: cfg.Now, AccessTokenTTL: cfg.AccessTokenTTL,
+	})
+	if err != nil {
+		return nil, err
+	}
+	secret, err := ks.DeriveSecret("consent cookie")
+	if err != nil {
+		return nil, err
+	}
+	cp, err := consent.New(consent.Config{
+		Store: cfg.Store, Pages: pages, Secret: secret, ContinuePath: "/authorize/continue",
+		SecureCookies: base.Scheme == "https", Logger: cfg.Logger.With("component", "consent"), Now: cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	authorize, token := as.Endpoints()
+	fs := fhir.New(fhir.Config{
+		Store:    cfg.Store,
+		Verifier: verifier{as},
+		BaseURL:  as.FHIRBase(),
+		OAuth:    fhir.OAuthURIs{Authorize: authorize, Token: token},
+		Logger:   cfg.Logger.With("component", "fhir"),
+		Now:      cfg.Now,
+	})
+
+	mux := http.NewServeMux()
+	as.Register(mux, web.Secure)
+	cp.Register(mux, web.Secure)
+	mux.Handle("/fhir/", http.StripPrefix("/fhir", fs))
+	mux.Handle("GET /static/", web.Static())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("GET /{$}", web.Secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "smartlaunch: SMART on FHIR sandbox\nFHIR base: %s\n", as.FHIRBase())
+	})))
+	return &Server{handler: logRequests(cfg.Logger, recoverPanics(cfg.Logger, mux)), OAuth: as, FHIR: fs}, nil
+}
+
+// ServeHTTP serves every route of the application.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// verifier adapts the authorization server's token check to the FHIR
+// server's TokenVerifier, so neither feature package imports the other.
+type verifier struct{ as *oauth.Server }
+
+func (v verifier) VerifyAccessToken(ctx context.Context, token string) (fhir.Access, error) {
+	c, err := v.as.VerifyAccessToken(ctx, token)
+	if err != nil {
+		return fhir.Access{}, err
+	}
+	return fhir.Access{
+		AuthorizationID: c.AuthorizationID,
+		ClientID:        c.ClientID,
+		FHIRUser:        c.FHIRUser,
+		Patient:         c.Patient,
+		Scopes:          smart.ParseScopes(c.Scope),
+	}, nil
+}
+
+// Run serves srv on ln until ctx is done, then shuts down gracefully,
+// letting requests in flight finish.
+func Run(ctx context.Context, srv *http.Server, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			return fmt.Errorf("server: shutdown: %w", err)
+		}
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}
+
+// NewHTTPServer returns an http.Server with timeouts suited to the
+// application (no unbounded reads or idle connections).
+func NewHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+func trimPath(p string) string {
+	if len(p) > 200 {
+		return p[:200] + "…"
+	}
+	return strings.ToValidUTF8(p, "?")
+}

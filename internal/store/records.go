@@ -1,0 +1,237 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// ClientType is the OAuth client profile of a registered app (RFC 6749 §2.1,
+// SMART App Launch "client-public" and "client-confidential-*").
+type ClientType string
+
+// Client types.
+const (
+	ClientPublic                ClientType = "public"
+	ClientConfidentialSymmetric ClientType = "confidential-symmetric"
+)
+
+// Client is a registered SMART app.
+type Client struct {
+	ID   string
+	Name string
+	Type ClientType
+	// SecretHash is Hash(secret) for confidential-symmetric clients, empty otherwise.
+	SecretHash string
+	// RedirectURIs are matched exactly, character for character.
+	RedirectURIs []string
+	// Scope is the space-separated set of scopes the client may be granted.
+	Scope     string
+	CreatedAt time.Time
+}
+
+// Clients stores registered apps.
+type Clients interface {
+	// CreateClient stores a new client; ErrConflict if the ID is taken.
+	CreateClient(ctx context.Context, c Client) error
+	// GetClient returns the client with the given ID, or ErrNotFound.
+	GetClient(ctx context.Context, id string) (Client, error)
+	// ListClients returns every client, ordered by ID.
+	ListClients(ctx context.Context) ([]Client, error)
+}
+
+// User is a person who signs in at the authorization server.
+type User struct {
+	ID       string
+	Username string
+	// PasswordHash is an argon2id PHC string; never a plain password.
+	PasswordHash string
+	DisplayName  string
+	// FHIRUser is a relative reference to the user's own FHIR resource,
+	// such as "Patient/123" or "Practitioner/abc".
+	FHIRUser string
+	// Patients are the Patient ids the user may act for.
+	Patients []string
+	// AllPatients lets the user act for every patient (a practitioner).
+	AllPatients bool
+	CreatedAt   time.Time
+}
+
+// Users stores people who sign in.
+type Users interface {
+	// CreateUser stores a new user; ErrConflict if the ID or username is taken.
+	CreateUser(ctx context.Context, u User) error
+	// GetUser returns the user with the given ID, or ErrNotFound.
+	GetUser(ctx context.Context, id string) (User, error)
+	// GetUserByUsername returns the user with the given username, or ErrNotFound.
+	GetUserByUsername(ctx context.Context, username string) (User, error)
+}
+
+// Decision records what the user answered on the consent page.
+type Decision string
+
+// Decisions.
+const (
+	DecisionPending  Decision = ""
+	DecisionApproved Decision = "approved"
+	DecisionDenied   Decision = "denied"
+)
+
+// AuthRequest is a validated authorization request waiting for the user to
+// sign in, pick a patient and consent. The authorize endpoint creates it; the
+// consent pages fill in UserID, PatientID, GrantedScope and Decision; the
+// authorize endpoint then takes it (once) to issue a code or an error.
+type AuthRequest struct {
+	ID            string
+	ClientID      string
+	RedirectURI   string
+	Scope         string // as requested, space-separated
+	State         string
+	CodeChallenge string // S256 challenge
+	Nonce         string
+	Aud           string
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+
+	UserID       string
+	PatientID    string
+	GrantedScope string
+	Decision     Decision
+}
+
+// AuthRequests stores pending authorization requests.
+type AuthRequests interface {
+	// CreateAuthRequest stores a new request; ErrConflict if the ID is taken.
+	CreateAuthRequest(ctx context.Context, r AuthRequest) error
+	// GetAuthRequest returns the request, or ErrNotFound.
+	GetAuthRequest(ctx context.Context, id string) (AuthRequest, error)
+	// UpdateAuthRequest replaces the user-supplied fields (UserID, PatientID,
+	// GrantedScope, Decision) of a stored request; ErrNotFound if it is gone.
+	UpdateAuthRequest(ctx context.Context, r AuthRequest) error
+	// TakeAuthRequest deletes the request and returns it. Of any number of
+	// concurrent calls for one ID exactly one succeeds; the rest get ErrNotFound.
+	TakeAuthRequest(ctx context.Context, id string) (AuthRequest, error)
+}
+
+// Code is an issued authorization code (RFC 6749 §4.1.2), stored by hash.
+type Code struct {
+	Hash            string
+	AuthorizationID string
+	ClientID        string
+	RedirectURI     string
+	CodeChallenge   string
+	Nonce           string
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
+	// UsedAt is set when the code is redeemed.
+	UsedAt time.Time
+}
+
+// Codes stores authorization codes.
+type Codes interface {
+	// CreateCode stores a new code; ErrConflict if the hash is taken.
+	CreateCode(ctx context.Context, c Code) error
+	// ConsumeCode marks the code with the given hash used at time now and
+	// returns it. Of any number of concurrent calls exactly one succeeds. A
+	// code that was already used is returned with ErrAlreadyUsed; an unknown
+	// hash gives ErrNotFound. Expiry is the caller's check.
+	ConsumeCode(ctx context.Context, hash string, now time.Time) (Code, error)
+}
+
+// EndReason says why an authorization ended.
+type EndReason string
+
+// End reasons.
+const (
+	EndUserRevoked       EndReason = "user_revoked"
+	EndAdminRevoked      EndReason = "admin_revoked"
+	EndRefreshTokenReuse EndReason = "refresh_token_reuse"
+	EndExpired           EndReason = "expired"
+	EndCodeReplay        EndReason = "code_replay"
+)
+
+// Authorization is one approval a user gave one app: the record every code,
+// refresh token and access token hangs from. Ending it ends all of them.
+type Authorization struct {
+	ID        string
+	UserID    string
+	ClientID  string
+	PatientID string // launch context; empty when none
+	Scope     string // granted, space-separated
+	// Offline is true when offline_access was granted.
+	Offline    bool
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	// ExpiresAt is when the authorization lapses by itself; zero means never.
+	ExpiresAt time.Time
+	EndedAt   time.Time
+	EndReason EndReason
+}
+
+// Live reports whether a is not ended and not expired at now.
+func (a Authorization) Live(now time.Time) bool {
+	if !a.EndedAt.IsZero() {
+		return false
+	}
+	return a.ExpiresAt.IsZero() || now.Before(a.ExpiresAt)
+}
+
+// Authorizations stores authorizations.
+type Authorizations interface {
+	// CreateAuthorization stores a new authorization; ErrConflict if the ID is taken.
+	CreateAuthorization(ctx context.Context, a Authorization) error
+	// GetAuthorization returns the authorization, or ErrNotFound.
+	GetAuthorization(ctx context.Context, id string) (Authorization, error)
+	// EndAuthorization ends the authorization at time at for reason. Ending
+	// an already ended authorization changes nothing and is not an error.
+	EndAuthorization(ctx context.Context, id string, at time.Time, reason EndReason) error
+	// TouchAuthorization sets LastUsedAt to at.
+	TouchAuthorization(ctx context.Context, id string, at time.Time) error
+	// ListEndedAuthorizations returns the IDs of authorizations whose EndedAt
+	// is at or after since.
+	ListEndedAuthorizations(ctx context.Context, since time.Time) ([]string, error)
+	// ListUserAuthorizations returns the user's authorizations, newest first.
+	ListUserAuthorizations(ctx context.Context, userID string) ([]Authorization, error)
+}
+
+// RefreshToken is an issued refresh token, stored by hash.
+type RefreshToken struct {
+	Hash            string
+	AuthorizationID string
+	ClientID        string
+	CreatedAt       time.Time
+	ExpiresAt       time.Time // zero means no expiry of its own
+	// UsedAt is set when the token was rotated; ReplacedBy names its successor.
+	UsedAt     time.Time
+	ReplacedBy string
+}
+
+// RefreshTokens stores refresh tokens.
+type RefreshTokens interface {
+	// CreateRefreshToken stores a new token; ErrConflict if the hash is taken.
+	CreateRefreshToken(ctx context.Context, t RefreshToken) error
+	// GetRefreshToken returns the token with the given hash, or ErrNotFound.
+	GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error)
+	// RotateRefreshToken atomically marks the token with hash oldHash used
+	// at now, records next.Hash as its successor, stores next, and returns
+	// the old token. Of any number of concurrent calls for one oldHash
+	// exactly one succeeds; the others, and every later call, get the old
+	// token with ErrAlreadyUsed. An unknown hash gives ErrNotFound.
+	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time) (RefreshToken, error)
+}
+
+// SigningKey is one of the server's own signing keys.
+type SigningKey struct {
+	ID        string // the JWK "kid"
+	Algorithm string // JWS algorithm, such as "RS256"
+	// PrivateKey is the PKCS #8 DER encoding of the private key.
+	PrivateKey []byte
+	CreatedAt  time.Time
+}
+
+// Keys stores the server's signing keys.
+type Keys interface {
+	// CreateKey stores a new key; ErrConflict if the ID is taken.
+	CreateKey(ctx context.Context, k SigningKey) error
+	// ListKeys returns every key, oldest first.
+	ListKeys(ctx context.Context) ([]SigningKey, error)
+}

@@ -1,0 +1,98 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/smartlaunch/smartlaunch/internal/store"
+)
+
+const clientColumns = `id, name, type, secret_hash, redirect_uris, scope, created_at`
+
+// CreateClient implements store.Clients.
+func (db *DB) CreateClient(ctx context.Context, c store.Client) error {
+	uris, err := encodeStrings(c.RedirectURIs)
+	if err != nil {
+		return wrap("create client", err)
+	}
+	_, err = db.sql.ExecContext(ctx,
+		`INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Name, string(c.Type), c.SecretHash, uris, c.Scope, micros(c.CreatedAt))
+	return wrap("create client", err)
+}
+
+// GetClient implements store.Clients.
+func (db *DB) GetClient(ctx context.Context, id string) (store.Client, error) {
+	c, err := scanClient(db.sql.QueryRowContext(ctx,
+		`SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
+	if err != nil {
+		return store.Client{}, wrap("get client", err)
+	}
+	return c, nil
+}
+
+// ListClients implements store.Clients.
+func (db *DB) ListClients(ctx context.Context) ([]store.Client, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
+	if err != nil {
+		return nil, wrap("list clients", err)
+	}
+	defer rows.Close()
+	var out []store.Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, wrap("list clients", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("list clients", err)
+	}
+	return out, nil
+}
+
+func scanClient(r rowScanner) (store.Client, error) {
+	var (
+		c       store.Client
+		typ     string
+		uris    string
+		created nullMicros
+	)
+	if err := r.Scan(&c.ID, &c.Name, &typ, &c.SecretHash, &uris, &c.Scope, &created); err != nil {
+		return store.Client{}, err
+	}
+	c.Type = store.ClientType(typ)
+	c.CreatedAt = created.time()
+	var err error
+	if c.RedirectURIs, err = decodeStrings(uris); err != nil {
+		return store.Client{}, err
+	}
+	return c, nil
+}
+
+// encodeStrings stores a string list as a JSON array; nil is stored as [].
+func encodeStrings(ss []string) (string, error) {
+	if len(ss) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(ss)
+	if err != nil {
+		return "", fmt.Errorf("encode list: %w", err)
+	}
+	return string(b), nil
+}
+
+// decodeStrings reads a JSON array written by encodeStrings; an empty
+// array gives nil.
+func decodeStrings(s string) ([]string, error) {
+	var ss []string
+	if err := json.Unmarshal([]byte(s), &ss); err != nil {
+		return nil, fmt.Errorf("decode list: %w", err)
+	}
+	if len(ss) == 0 {
+		return nil, nil
+	}
+	return ss, nil
+}
