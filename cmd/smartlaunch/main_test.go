@@ -75,7 +75,9 @@ func TestServeZeroConfig(t *testing.T) {
 	if err != nil {
 		t.Fatalf("client add: %v", err)
 	}
-	var added struct{ ClientID string `json:"client_id"` }
+	var added struct {
+		ClientID string `json:"client_id"`
+	}
 	if err := json.Unmarshal(out.Bytes(), &added); err != nil || added.ClientID == "" {
 		t.Fatalf("client add printed %q", out.String())
 	}

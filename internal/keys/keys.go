@@ -33,9 +33,9 @@ type Set struct {
 }
 
 type key struct {
-	id     string
-	priv   *rsa.PrivateKey
-	der    []byte
+	id   string
+	priv *rsa.PrivateKey
+	der  []byte
 }
 
 // Load reads the keys from st, creating and storing one at now if there are

@@ -84,8 +84,12 @@ type lockedBuffer struct {
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *lockedBuffer) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // env is a running smartlaunch server on a real listener with a real
 // SQLite store seeded like a first start.
@@ -143,8 +147,8 @@ func newEnv(t testing.TB) *env {
 // oauthConfig is a golang.org/x/oauth2 client for one of the test apps.
 func (e *env) oauthConfig(clientID string, scopes ...string) *oauth2.Config {
 	c := &oauth2.Config{
-		ClientID: clientID,
-		Endpoint: oauth2.Endpoint{AuthURL: e.base + "/authorize", TokenURL: e.base + "/token", AuthStyle: oauth2.AuthStyleInParams},
+		ClientID:    clientID,
+		Endpoint:    oauth2.Endpoint{AuthURL: e.base + "/authorize", TokenURL: e.base + "/token", AuthStyle: oauth2.AuthStyleInParams},
 		RedirectURL: testRedirect,
 		Scopes:      scopes,
 	}
