@@ -203,23 +203,31 @@ func (s Scope) Covers(o Scope) bool {
 }
 
 // Permit returns the scopes of requested that allowed covers, in request
-// order: non-resource scopes must appear in allowed literally, resource
-// scopes must be covered by one of allowed's resource scopes. Invalid and
-// unknown scopes are dropped (R-SCOPE-08).
+// order and without duplicates: non-resource scopes must appear in allowed
+// literally, resource scopes must be covered by one of allowed's resource
+// scopes. Invalid and unknown scopes are dropped (R-SCOPE-08).
 func Permit(requested, allowed string) []string {
-	req, al := ParseScopes(requested), ParseScopes(allowed)
+	al := ParseScopes(allowed)
 	var out []string
-	for _, r := range req.Resources {
-		for _, a := range al.Resources {
-			if a.Covers(r) {
-				out = append(out, r.Raw)
-				break
-			}
+	seen := map[string]bool{}
+	for _, raw := range strings.Fields(requested) {
+		if seen[raw] {
+			continue
 		}
-	}
-	for _, o := range req.Other {
-		if al.Has(o) {
-			out = append(out, o)
+		seen[raw] = true
+		sc, err := ParseScope(raw)
+		switch {
+		case errors.Is(err, ErrNotResourceScope):
+			if al.Has(raw) {
+				out = append(out, raw)
+			}
+		case err == nil:
+			for _, a := range al.Resources {
+				if a.Covers(sc) {
+					out = append(out, raw)
+					break
+				}
+			}
 		}
 	}
 	return out

@@ -96,9 +96,9 @@ func TestAllowsAndCovers(t *testing.T) {
 }
 
 func TestPermit(t *testing.T) {
-	got := Permit("openid launch/patient patient/Observation.rs patient/*.read user/*.rs bogus patient/Observation.dus",
+	got := Permit("openid launch/patient patient/Observation.rs openid patient/*.read user/*.rs bogus patient/Observation.dus",
 		"openid launch/patient patient/*.cruds")
-	want := []string{"patient/Observation.rs", "patient/*.read", "openid", "launch/patient"}
+	want := []string{"openid", "launch/patient", "patient/Observation.rs", "patient/*.read"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Permit = %v, want %v", got, want)
 	}

@@ -17,7 +17,7 @@ type consentData struct {
 }
 
 func (p *Pages) consentPage(w http.ResponseWriter, r *http.Request) {
-	req, c, _, err := p.boundRequest(r, r.URL.Query().Get("request"))
+	req, c, u, err := p.boundRequest(r, r.URL.Query().Get("request"))
 	if err != nil {
 		p.fail(w, err)
 		return
@@ -26,7 +26,7 @@ func (p *Pages) consentPage(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/pick", req.ID)
 		return
 	}
-	d := consentData{RequestID: req.ID, ClientName: c.Name, Scopes: strings.Fields(req.Scope)}
+	d := consentData{RequestID: req.ID, ClientName: c.Name, Scopes: grantable(req.Scope, u)}
 	if req.PatientID != "" {
 		pt, err := p.cfg.Store.GetResource(r.Context(), "Patient", req.PatientID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -47,7 +47,7 @@ func (p *Pages) consent(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, err)
 		return
 	}
-	req, _, _, err := p.boundRequest(r, f.Get("request"))
+	req, _, u, err := p.boundRequest(r, f.Get("request"))
 	if err != nil {
 		p.fail(w, err)
 		return
@@ -59,7 +59,7 @@ func (p *Pages) consent(w http.ResponseWriter, r *http.Request) {
 	req.Decision = store.DecisionDenied
 	if f.Get("decision") == "allow" {
 		var granted []string
-		for _, s := range strings.Fields(req.Scope) {
+		for _, s := range grantable(req.Scope, u) {
 			if contains(f["scope"], s) {
 				granted = append(granted, s)
 			}
@@ -75,4 +75,23 @@ func (p *Pages) consent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, p.cfg.ContinuePath, req.ID)
+}
+
+// grantable returns the requested scopes this user can delegate. A user/
+// scope means "everything this user may see", which is every patient only
+// for a user who may act for every patient; for anyone else it would reach
+// beyond their own patients, so it is not offered (R-SCOPE-03). system/
+// scopes belong to backend services, never to a person's approval.
+func grantable(scope string, u store.User) []string {
+	var out []string
+	for _, s := range strings.Fields(scope) {
+		sc, err := smart.ParseScope(s)
+		switch {
+		case errors.Is(err, smart.ErrNotResourceScope):
+		case err != nil, sc.Context == "system", sc.Context == "user" && !u.AllPatients:
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }

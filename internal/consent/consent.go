@@ -61,8 +61,10 @@ func New(cfg Config) (*Pages, error) {
 	return p, nil
 }
 
-// Register adds the pages to mux, each wrapped by secure (web.Secure).
-func (p *Pages) Register(mux *http.ServeMux, secure func(http.Handler) http.Handler) {
+// Register adds the pages to mux, each with web.Secure's headers and
+// CSRF protection.
+func (p *Pages) Register(mux *http.ServeMux) {
+	secure := web.Secure
 	mux.Handle("GET /login", secure(http.HandlerFunc(p.loginPage)))
 	mux.Handle("POST /login", secure(http.HandlerFunc(p.login)))
 	mux.Handle("GET /pick", secure(http.HandlerFunc(p.pickPage)))

@@ -112,14 +112,16 @@ func orDefault(d, def time.Duration) time.Duration {
 // FHIRBase returns the FHIR base URL this server issues tokens for.
 func (s *Server) FHIRBase() string { return s.fhirBase }
 
-// Register adds the server's routes to mux. Browser-facing routes are
-// wrapped by the caller with web.Secure.
-func (s *Server) Register(mux *http.ServeMux, browser func(http.Handler) http.Handler) {
+// Register adds the server's routes to mux. The authorization endpoint
+// takes cross-site form posts by design ("authorize-post"), so it gets the
+// page headers without CSRF protection; it changes no state a user has
+// not yet confirmed on our own protected forms.
+func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /fhir/.well-known/smart-configuration", cors(http.HandlerFunc(s.smartConfiguration)))
 	mux.Handle("GET /.well-known/openid-configuration", cors(http.HandlerFunc(s.openIDConfiguration)))
 	mux.Handle("GET /.well-known/jwks.json", cors(http.HandlerFunc(s.jwks)))
-	mux.Handle("/authorize", browser(http.HandlerFunc(s.authorize)))
-	mux.Handle("GET /authorize/continue", browser(http.HandlerFunc(s.authorizeContinue)))
+	mux.Handle("/authorize", web.Headers(http.HandlerFunc(s.authorize)))
+	mux.Handle("GET /authorize/continue", web.Secure(http.HandlerFunc(s.authorizeContinue)))
 	mux.Handle("/token", cors(http.HandlerFunc(s.token)))
 }
 

@@ -43,8 +43,7 @@ func TestStandaloneLaunch(t *testing.T) {
 	if got := tok.Extra("patient"); got != demo.PatientVersie {
 		t.Errorf("token patient = %v, want %s", got, demo.PatientVersie)
 	}
-	if got := tok.Extra("scope"); got != "launch/patient openid fhirUser offline_access patient/*.rs" &&
-		got != "patient/*.rs launch/patient openid fhirUser offline_access" {
+	if got := tok.Extra("scope"); got != "launch/patient openid fhirUser offline_access patient/*.rs" {
 		t.Errorf("token scope = %q, want the requested scopes", got)
 	}
 	if !strings.EqualFold(tok.TokenType, "bearer") || tok.RefreshToken == "" {
@@ -176,5 +175,31 @@ func TestIDTokenFHIRUser(t *testing.T) {
 	checkIDToken(t, e, idToken, "test-confidential", "", want)
 	if status, _, _ := e.fhirGet(tok.AccessToken, strings.TrimPrefix(want, e.fhir+"/")); status != http.StatusOK {
 		t.Errorf("read fhirUser resource: %d, want 200", status)
+	}
+}
+
+// TestUserScopesOnlyForClinicians: user/ scopes mean "all this user may
+// see"; a patient cannot delegate them (they would reach every patient),
+// so they are left out of the grant and other patients stay unreachable
+// (R-SCOPE-03).
+func TestUserScopesOnlyForClinicians(t *testing.T) {
+	e := newEnv(t)
+	conf := e.oauthConfig("test-public", "launch/patient", "patient/*.rs", "user/*.rs")
+	v := oauth2.GenerateVerifier()
+	q := e.authorize(launch{conf: conf, verifier: v, username: "patient", password: "patient-demo"})
+	tok, err := conf.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tok.Extra("scope"); got != "launch/patient patient/*.rs" {
+		t.Errorf("granted scope = %q, want the user/ scope left out", got)
+	}
+	status, _, _ := e.fhirGet(tok.AccessToken, "Patient/"+demo.PatientClaudie)
+	if status != http.StatusNotFound && status != http.StatusForbidden {
+		t.Errorf("patient reading another patient: %d, want 403/404", status)
+	}
+	status, b, _ := e.fhirGet(tok.AccessToken, "Observation?patient="+demo.PatientClaudie)
+	if entries, _ := b["entry"].([]any); status == http.StatusOK && len(entries) > 0 {
+		t.Errorf("patient searching another patient's Observations got %d entries", len(entries))
 	}
 }

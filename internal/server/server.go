@@ -89,8 +89,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 
 	mux := http.NewServeMux()
-	as.Register(mux, web.Secure)
-	cp.Register(mux, web.Secure)
+	as.Register(mux)
+	cp.Register(mux)
 	mux.Handle("/fhir/", http.StripPrefix("/fhir", fs))
 	mux.Handle("GET /static/", web.Static())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -79,14 +79,13 @@ func newID() string {
 	return hex.EncodeToString(b)
 }
 
-// Secure wraps a browser-facing handler with the headers every page needs:
-// a strict Content-Security-Policy that forbids framing (clickjacking on the
-// consent page, A-… in spec/attacks.md), X-Frame-Options for old browsers,
-// nosniff, no referrer (page URLs carry request ids), no caching, and Go's
-// cross-origin protection against CSRF on every unsafe method.
-func Secure(h http.Handler) http.Handler {
-	cop := http.NewCrossOriginProtection()
-	protected := cop.Handler(h)
+// Headers wraps a browser-facing handler with the headers every page
+// needs: a strict Content-Security-Policy that forbids framing
+// (clickjacking of the consent question), X-Frame-Options for old
+// browsers, nosniff, no referrer (page URLs carry request ids), and no
+// caching. Use it alone only for endpoints that other sites may POST to by
+// design, such as the authorization endpoint; use Secure for our own forms.
+func Headers(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("Content-Security-Policy", "default-src 'self'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'")
@@ -94,8 +93,15 @@ func Secure(h http.Handler) http.Handler {
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("Cache-Control", "no-store")
-		protected.ServeHTTP(w, r)
+		h.ServeHTTP(w, r)
 	})
+}
+
+// Secure is Headers plus Go's cross-origin protection, which refuses an
+// unsafe-method request that the browser marks as cross-site (CSRF), for
+// every form this server renders.
+func Secure(h http.Handler) http.Handler {
+	return Headers(http.NewCrossOriginProtection().Handler(h))
 }
 
 // Static serves the embedded style sheet and images under /static/.
