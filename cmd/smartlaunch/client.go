@@ -8,9 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/oauth"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/smart"
 )
@@ -39,9 +39,8 @@ func clientAdd(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		return fmt.Errorf("client add: at least one --redirect-uri is required")
 	}
 	for _, r := range redirects {
-		u, err := url.Parse(r)
-		if err != nil || !u.IsAbs() || u.Fragment != "" {
-			return fmt.Errorf("client add: --redirect-uri %q must be an absolute URI without a fragment", r)
+		if err := oauth.CheckRedirectURI(r); err != nil {
+			return fmt.Errorf("client add: --redirect-uri %q: %w", r, err)
 		}
 	}
 	if set := smart.ParseScopes(*scope); len(set.Invalid) > 0 {

@@ -126,6 +126,10 @@ func TestClientAdd(t *testing.T) {
 		{"confidential", []string{"--type", "confidential-symmetric", "--redirect-uri", "https://app.example/cb", "--name", "Clinic"}, "", true},
 		{"no redirect", []string{"--type", "public"}, "redirect-uri", false},
 		{"relative redirect", []string{"--redirect-uri", "/cb"}, "absolute", false},
+		{"javascript redirect (A-14)", []string{"--redirect-uri", "javascript:alert(1)//x"}, "reverse-domain", false},
+		{"plain http redirect (A-14)", []string{"--redirect-uri", "http://app.example/cb"}, "loopback", false},
+		{"localhost redirect (A-13)", []string{"--redirect-uri", "http://localhost:3000/cb"}, "loopback", false},
+		{"fragment redirect (A-14)", []string{"--redirect-uri", "https://app.example/cb#x"}, "fragment", false},
 		{"bad type", []string{"--type", "asymmetric", "--redirect-uri", "http://127.0.0.1:1/cb"}, "--type", false},
 		{"bad scope", []string{"--redirect-uri", "http://127.0.0.1:1/cb", "--scope", "patient/Observation.dus"}, "invalid scopes", false},
 	}

@@ -58,7 +58,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "smartlaunch listening on %s\nFHIR base: %s/fhir\n", ln.Addr(), strings.TrimSuffix(*baseURL, "/"))
-	return server.Run(ctx, server.NewHTTPServer(app, logger), ln)
+	return app.Run(ctx, ln)
 }
 
 // defaultBaseURL is http://HOST:PORT of the listener, with "localhost"

@@ -1,8 +1,11 @@
 package consent
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/smartlaunch/smartlaunch/internal/store"
@@ -70,11 +73,21 @@ func (p *Pages) consent(w http.ResponseWriter, r *http.Request) {
 			req.GrantedScope = strings.Join(granted, " ")
 		}
 	}
+	proof := newProof()
+	req.ProofHash = store.Hash(proof)
 	if err := p.cfg.Store.UpdateAuthRequest(r.Context(), req); err != nil {
 		p.fail(w, err)
 		return
 	}
-	redirect(w, r, p.cfg.ContinuePath, req.ID)
+	http.Redirect(w, r, p.cfg.ContinuePath+"?"+url.Values{"request": {req.ID}, "proof": {proof}}.Encode(), http.StatusSeeOther)
+}
+
+// newProof returns a one-time secret that lets this browser, and only it,
+// finish the authorization request at the continue URL.
+func newProof() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // grantable returns the requested scopes this user can delegate. A user/

@@ -27,8 +27,9 @@ const (
 	PractitionerKeeley = "11cb6f4d-10ad-4f18-bc2d-7ed1d4ca0e7e" // Dr. Keeley Yundt
 )
 
-// RedirectURIs are the demo apps' registered loopback redirect URIs.
-var RedirectURIs = []string{"http://127.0.0.1:8000/callback", "http://localhost:8000/callback"}
+// RedirectURIs are the demo apps' registered loopback redirect URIs. Being
+// loopback IP literals, they match on any port (RFC 8252 §7.3).
+var RedirectURIs = []string{"http://127.0.0.1:8000/callback", "http://[::1]:8000/callback"}
 
 // AppScope is what the demo apps may be granted: everything this server
 // supports.

@@ -52,7 +52,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirectURI := raw.Get("redirect_uri")
-	if !exactMatch(client.RedirectURIs, redirectURI) {
+	if !matchRedirect(client.RedirectURIs, redirectURI) {
 		s.pages.Error(w, http.StatusBadRequest, "The app's return address is not registered with this server.")
 		return
 	}
@@ -65,20 +65,6 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.redirectError(w, r, redirectURI, state, err)
 	}
-}
-
-// exactMatch compares redirect URIs character for character (A-… exact
-// redirect matching; RFC 9700 §4.1.3).
-func exactMatch(registered []string, uri string) bool {
-	if uri == "" {
-		return false
-	}
-	for _, u := range registered {
-		if u == uri {
-			return true
-		}
-	}
-	return false
 }
 
 // startRequest validates the rest of the request, stores it, and sends the
@@ -96,11 +82,23 @@ func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, client sto
 	if !pkceChallenge.MatchString(p.get("code_challenge")) {
 		return newError(ErrInvalidRequest, "code_challenge must be a base64url SHA-256 digest")
 	}
-	if strings.TrimSuffix(p.get("aud"), "/") != s.fhirBase {
+	if p.get("aud") != s.fhirBase {
+		// Byte-exact: the app must name this very server.
 		return newError(ErrInvalidRequest, "aud must be this server's FHIR base URL, "+s.fhirBase)
 	}
 	if p.get("launch") != "" {
 		return newError(ErrInvalidRequest, "unknown launch context")
+	}
+	// Features this server does not implement are refused explicitly rather
+	// than half-processed (A-08; OpenID Connect Core §6).
+	if _, ok := p["request"]; ok {
+		return newError(ErrRequestNotSupported, "request objects are not supported")
+	}
+	if _, ok := p["request_uri"]; ok {
+		return newError(ErrRequestURINotSupported, "request_uri is not supported")
+	}
+	if m, ok := p["response_mode"]; ok && m != "query" {
+		return newError(ErrInvalidRequest, "response_mode must be query")
 	}
 	scopes := smart.Permit(p.get("scope"), client.Scope)
 	if len(smart.ParseScopes(strings.Join(scopes, " ")).Resources) == 0 && !contains(scopes, "openid") {

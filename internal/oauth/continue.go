@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"crypto/subtle"
 	"errors"
 	"net/http"
 	"net/url"
@@ -12,13 +13,22 @@ import (
 // authorizeContinue finishes an authorization request the consent pages
 // have decided: it takes the stored request (once), and either creates the
 // authorization and a code or reports access_denied, redirecting with
-// state and iss (RFC 9207) in both cases.
+// state and iss (RFC 9207) in both cases. Only the browser that answered
+// can finish: it carries the one-time proof the consent pages gave it, so
+// someone who merely knows the request id cannot collect the code
+// (RFC 6749 §10.12).
 func (s *Server) authorizeContinue(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	id := r.URL.Query().Get("request")
+	q := r.URL.Query()
+	id := q.Get("request")
 	req, err := s.st.GetAuthRequest(ctx, id)
 	if err == nil && req.Decision == store.DecisionPending {
 		s.pages.Error(w, http.StatusBadRequest, "This sign-in is not finished yet. Go back and answer the question on the page.")
+		return
+	}
+	if err == nil && (req.ProofHash == "" ||
+		subtle.ConstantTimeCompare([]byte(store.Hash(q.Get("proof"))), []byte(req.ProofHash)) != 1) {
+		s.pages.Error(w, http.StatusForbidden, "This sign-in belongs to another browser window. Start again from the app.")
 		return
 	}
 	if err == nil {
@@ -47,8 +57,8 @@ func (s *Server) authorizeContinue(w http.ResponseWriter, r *http.Request) {
 		s.redirectError(w, r, req.RedirectURI, req.State, err)
 		return
 	}
-	q := url.Values{"code": {code}, "state": {req.State}, "iss": {s.issuer}}
-	http.Redirect(w, r, withQuery(req.RedirectURI, q), http.StatusSeeOther)
+	resp := url.Values{"code": {code}, "state": {req.State}, "iss": {s.issuer}}
+	http.Redirect(w, r, withQuery(req.RedirectURI, resp), http.StatusSeeOther)
 }
 
 // issueCode creates the authorization the user approved and a code for it.

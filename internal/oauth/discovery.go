@@ -26,7 +26,7 @@ func (s *Server) smartConfiguration(w http.ResponseWriter, r *http.Request) {
 		AuthorizationEndpoint:             s.authorizeURL(),
 		TokenEndpoint:                     s.tokenURL(),
 		GrantTypesSupported:               []string{"authorization_code", "refresh_token"},
-		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic"},
+		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "none"},
 		ScopesSupported:                   scopesSupported,
 		ResponseTypesSupported:            []string{"code"},
 		CodeChallengeMethodsSupported:     []string{"S256"},

@@ -18,6 +18,9 @@ const (
 	ErrInvalidScope            = "invalid_scope"
 	ErrAccessDenied            = "access_denied"
 	ErrServerError             = "server_error"
+	// OpenID Connect Core §3.1.2.6.
+	ErrRequestNotSupported    = "request_not_supported"
+	ErrRequestURINotSupported = "request_uri_not_supported"
 )
 
 // Error is an OAuth error response. Code and Description are sent to the

@@ -16,8 +16,8 @@ var pkceVerifier = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 
 // grantAuthorizationCode redeems a code (RFC 6749 §4.1.3). The code is
 // consumed first, atomically, so it is single-use whatever else fails; a
-// second redemption ends the authorization and with it every token the
-// first one produced (RFC 6749 §4.1.2).
+// second valid redemption ends the authorization and with it every token
+// the first one produced (RFC 6749 §4.1.2).
 func (s *Server) grantAuthorizationCode(r *http.Request, client store.Client, p params) (*tokenResponse, error) {
 	ctx := r.Context()
 	raw := p.get("code")
@@ -28,7 +28,12 @@ func (s *Server) grantAuthorizationCode(r *http.Request, client store.Client, p 
 	code, err := s.st.ConsumeCode(ctx, store.Hash(raw), now)
 	switch {
 	case errors.Is(err, store.ErrAlreadyUsed):
-		s.EndAuthorization(ctx, code.AuthorizationID, store.EndCodeReplay)
+		// Only a replay that would otherwise succeed — the right client
+		// with the right verifier — ends the authorization (D-2); someone
+		// holding just the code must not be able to revoke it (A-24).
+		if code.ClientID == client.ID && verifyPKCE(p.get("code_verifier"), code.CodeChallenge) {
+			s.EndAuthorization(ctx, code.AuthorizationID, store.EndCodeReplay)
+		}
 		return nil, newError(ErrInvalidGrant, "the code was already used")
 	case errors.Is(err, store.ErrNotFound):
 		return nil, newError(ErrInvalidGrant, "the code is invalid")

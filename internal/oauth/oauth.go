@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -160,4 +161,16 @@ func cors(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// Purge deletes expired authorization requests, and codes that expired
+// more than an access-token lifetime ago: until then a used code is kept,
+// so that replaying it still ends the tokens it produced (RFC 6749 §4.1.2).
+func (s *Server) Purge(ctx context.Context) error {
+	now := s.now()
+	if _, err := s.st.DeleteExpiredAuthRequests(ctx, now); err != nil {
+		return err
+	}
+	_, err := s.st.DeleteExpiredCodes(ctx, now.Add(-s.accessTTL))
+	return err
 }

@@ -35,8 +35,11 @@ type Config struct {
 // Server is the assembled application.
 type Server struct {
 	handler http.Handler
-	OAuth   *oauth.Server
-	FHIR    *fhir.Server
+	logger  *slog.Logger
+	// OAuth is the authorization server, exposed for tests and benchmarks.
+	OAuth *oauth.Server
+	// FHIR is the FHIR API, exposed for tests and benchmarks.
+	FHIR *fhir.Server
 }
 
 // New builds the server: loads or creates signing keys and wires every
@@ -101,7 +104,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "smartlaunch: SMART on FHIR sandbox\nFHIR base: %s\n", as.FHIRBase())
 	})))
-	return &Server{handler: logRequests(cfg.Logger, recoverPanics(cfg.Logger, mux)), OAuth: as, FHIR: fs}, nil
+	return &Server{handler: logRequests(cfg.Logger, recoverPanics(cfg.Logger, mux)), logger: cfg.Logger, OAuth: as, FHIR: fs}, nil
 }
 
 // ServeHTTP serves every route of the application.
@@ -125,9 +128,23 @@ func (v verifier) VerifyAccessToken(ctx context.Context, token string) (fhir.Acc
 	}, nil
 }
 
-// Run serves srv on ln until ctx is done, then shuts down gracefully,
-// letting requests in flight finish.
-func Run(ctx context.Context, srv *http.Server, ln net.Listener) error {
+// Run serves the application on ln until ctx is done, then shuts down
+// gracefully, letting requests in flight finish. While it runs, a janitor
+// deletes expired authorization requests and codes once a minute.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	janitorCtx, stopJanitor := context.WithCancel(ctx)
+	defer stopJanitor()
+	go s.janitor(janitorCtx, time.Minute)
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -146,17 +163,19 @@ func Run(ctx context.Context, srv *http.Server, ln net.Listener) error {
 	}
 }
 
-// NewHTTPServer returns an http.Server with timeouts suited to the
-// application (no unbounded reads or idle connections).
-func NewHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+// janitor purges expired state every interval until ctx is done.
+func (s *Server) janitor(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.OAuth.Purge(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Error("purge expired state", "err", err)
+			}
+		}
 	}
 }
 

@@ -83,6 +83,12 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 		{"missing PKCE challenge", url.Values{"code_challenge": {""}}, "invalid_request"},
 		{"malformed PKCE challenge", url.Values{"code_challenge": {"short"}}, "invalid_request"},
 		{"wrong aud", url.Values{"aud": {"https://other.example/fhir"}}, "invalid_request"},
+		{"aud with a trailing slash (A-77)", url.Values{"aud": {"{{FHIR}}/"}}, "invalid_request"},
+		{"aud in other case (A-77)", url.Values{"aud": {"{{FHIR}}X"}}, "invalid_request"},
+		{"request object (A-08)", url.Values{"request": {"eyJhbGciOiJub25lIn0.e30."}}, "request_not_supported"},
+		{"request_uri (A-08)", url.Values{"request_uri": {"urn:ietf:params:oauth:request_uri:x"}}, "request_uri_not_supported"},
+		{"response_mode fragment (A-08)", url.Values{"response_mode": {"fragment"}}, "invalid_request"},
+		{"response_mode form_post (A-08)", url.Values{"response_mode": {"form_post"}}, "invalid_request"},
 		{"missing aud", url.Values{"aud": {""}}, "invalid_request"},
 		{"missing state", url.Values{"state": {""}}, "invalid_request"},
 		{"response_type token", url.Values{"response_type": {"token"}}, "unsupported_response_type"},
@@ -92,6 +98,12 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.q {
+				for i := range v {
+					v[i] = strings.ReplaceAll(v[i], "{{FHIR}}", e.fhir)
+				}
+				tt.q[k] = v
+			}
 			b := newBrowser(t, testRedirect)
 			q := e.appRedirect(b.get(authorizeURL(e, tt.q)))
 			if got := q.Get("error"); got != tt.want {
@@ -107,6 +119,62 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 				t.Errorf("state = %q, want s1", q.Get("state"))
 			}
 		})
+	}
+}
+
+// TestAuthorizeAccepts: an unknown extra parameter is ignored (A-08), and a
+// loopback redirect URI may use any port (RFC 8252 §7.3, A-13); the code
+// is then bound to the URI actually used.
+func TestAuthorizeAccepts(t *testing.T) {
+	e := newEnv(t)
+	b := newBrowser(t, testRedirect)
+	if p := b.get(authorizeURL(e, url.Values{"foo": {"bar"}, "response_mode": {"query"}})); p.URL.Path != "/login" {
+		t.Errorf("with foo=bar: %v, want the login page", p)
+	}
+	const otherPort = "http://127.0.0.1:4567/callback"
+	conf := e.oauthConfig("test-public", "patient/*.rs", "launch/patient")
+	conf.RedirectURL = otherPort
+	v := oauth2.GenerateVerifier()
+	b = newBrowser(t, otherPort)
+	p := b.get(conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("aud", e.fhir)))
+	p = b.submit(p, url.Values{"username": {"patient"}, "password": {"patient-demo"}})
+	p = b.submit(p, url.Values{"decision": {"allow"}})
+	if !strings.HasPrefix(p.Location, otherPort+"?") {
+		t.Fatalf("loopback redirect on another port: Location %q", p.Location)
+	}
+	code, _ := url.Parse(p.Location)
+	if _, err := conf.Exchange(context.Background(), code.Query().Get("code"), oauth2.VerifierOption(v)); err != nil {
+		t.Errorf("exchange with the port actually used: %v", err)
+	}
+}
+
+// TestContinueNeedsProof: knowing the request id is not enough to collect
+// the code; only the browser that answered the consent question holds the
+// one-time proof (RFC 6749 §10.12).
+func TestContinueNeedsProof(t *testing.T) {
+	e := newEnv(t)
+	victim := newBrowser(t, e.base+"/authorize/continue")
+	p := victim.get(authorizeURL(e, nil))
+	p = victim.submit(p, url.Values{"username": {"patient"}, "password": {"patient-demo"}})
+	p = victim.submit(p, url.Values{"decision": {"allow"}})
+	next, err := url.Parse(p.Location)
+	if err != nil || next.Path != "/authorize/continue" || next.Query().Get("proof") == "" {
+		t.Fatalf("consent answered with %v Location %q, want the continue URL with a proof", p, p.Location)
+	}
+	attacker := newBrowser(t, testRedirect)
+	for _, proof := range []string{"", "wrong"} {
+		u := e.base + "/authorize/continue?request=" + url.QueryEscape(next.Query().Get("request"))
+		if proof != "" {
+			u += "&proof=" + proof
+		}
+		if got := attacker.get(u); got.Status != http.StatusForbidden || got.Location != "" {
+			t.Errorf("continue with proof %q: %v, want 403 and no redirect", proof, got)
+		}
+	}
+	victim.stopAt = testRedirect
+	q := e.appRedirect(victim.get(e.base + p.Location))
+	if q.Get("code") == "" {
+		t.Errorf("the victim's own continue gave %v, want a code", q)
 	}
 }
 
@@ -206,8 +274,17 @@ func TestCodeReplay(t *testing.T) {
 	if status, _, _ := e.fhirGet(first.AccessToken, "Patient/"+demo.PatientJill); status != http.StatusOK {
 		t.Fatalf("first token: %d, want 200", status)
 	}
-	_, err = conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v))
+	// Someone holding only the code cannot revoke the grant with it (A-24).
+	_, err = conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(oauth2.GenerateVerifier()))
 	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+		t.Fatalf("replay with a wrong verifier: %v, want invalid_grant", err)
+	}
+	if status, _, _ := e.fhirGet(first.AccessToken, "Patient/"+demo.PatientJill); status != http.StatusOK {
+		t.Fatalf("first token after a replay with a wrong verifier: %d, want 200 (A-24)", status)
+	}
+	// A replay that is otherwise fully valid ends the authorization (D-2).
+	_, err = conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v))
 	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
 		t.Fatalf("second exchange: %v, want invalid_grant", err)
 	}
@@ -275,5 +352,34 @@ func TestRevokedAuthorization(t *testing.T) {
 				t.Errorf("refresh after revocation: %v, want invalid_grant", err)
 			}
 		})
+	}
+}
+
+// TestPurgeExpired: expired authorization requests are deleted, so
+// anonymous /authorize calls cannot grow the store without bound (A-105).
+func TestPurgeExpired(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	b := newBrowser(t, testRedirect)
+	p := b.get(authorizeURL(e, nil))
+	id := p.URL.Query().Get("request")
+	if _, err := e.st.GetAuthRequest(ctx, id); err != nil {
+		t.Fatalf("pending request: %v", err)
+	}
+	if err := e.app.OAuth.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.GetAuthRequest(ctx, id); err != nil {
+		t.Fatalf("a live request was purged: %v", err)
+	}
+	e.clock.Advance(16 * 60e9)
+	if err := e.app.OAuth.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.GetAuthRequest(ctx, id); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("expired request after purge: %v, want ErrNotFound", err)
+	}
+	if got := b.submit(p, url.Values{"username": {"patient"}, "password": {"patient-demo"}}); got.Status != http.StatusBadRequest {
+		t.Errorf("signing in to a purged request: %v, want 400", got)
 	}
 }

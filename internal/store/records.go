@@ -96,6 +96,9 @@ type AuthRequest struct {
 	PatientID    string
 	GrantedScope string
 	Decision     Decision
+	// ProofHash is Hash of the one-time proof the consent pages hand to the
+	// browser that answered; only that browser can complete the request.
+	ProofHash string
 }
 
 // AuthRequests stores pending authorization requests.
@@ -105,11 +108,15 @@ type AuthRequests interface {
 	// GetAuthRequest returns the request, or ErrNotFound.
 	GetAuthRequest(ctx context.Context, id string) (AuthRequest, error)
 	// UpdateAuthRequest replaces the user-supplied fields (UserID, PatientID,
-	// GrantedScope, Decision) of a stored request; ErrNotFound if it is gone.
+	// GrantedScope, Decision, ProofHash) of a stored request; ErrNotFound if
+	// it is gone.
 	UpdateAuthRequest(ctx context.Context, r AuthRequest) error
 	// TakeAuthRequest deletes the request and returns it. Of any number of
 	// concurrent calls for one ID exactly one succeeds; the rest get ErrNotFound.
 	TakeAuthRequest(ctx context.Context, id string) (AuthRequest, error)
+	// DeleteExpiredAuthRequests deletes the requests whose ExpiresAt is at
+	// or before now and returns how many it deleted.
+	DeleteExpiredAuthRequests(ctx context.Context, now time.Time) (int, error)
 }
 
 // Code is an issued authorization code (RFC 6749 §4.1.2), stored by hash.
@@ -135,6 +142,9 @@ type Codes interface {
 	// code that was already used is returned with ErrAlreadyUsed; an unknown
 	// hash gives ErrNotFound. Expiry is the caller's check.
 	ConsumeCode(ctx context.Context, hash string, now time.Time) (Code, error)
+	// DeleteExpiredCodes deletes the codes whose ExpiresAt is at or before
+	// now and returns how many it deleted.
+	DeleteExpiredCodes(ctx context.Context, now time.Time) (int, error)
 }
 
 // EndReason says why an authorization ended.

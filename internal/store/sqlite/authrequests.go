@@ -2,21 +2,22 @@ package sqlite
 
 import (
 	"context"
+	"time"
 
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
 const authRequestColumns = `id, client_id, redirect_uri, scope, state, code_challenge, nonce, aud,
-	created_at, expires_at, user_id, patient_id, granted_scope, decision`
+	created_at, expires_at, user_id, patient_id, granted_scope, decision, proof_hash`
 
 // CreateAuthRequest implements store.AuthRequests.
 func (db *DB) CreateAuthRequest(ctx context.Context, r store.AuthRequest) error {
 	_, err := db.sql.ExecContext(ctx,
 		`INSERT INTO auth_requests (`+authRequestColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.ClientID, r.RedirectURI, r.Scope, r.State, r.CodeChallenge, r.Nonce, r.Aud,
 		micros(r.CreatedAt), micros(r.ExpiresAt), r.UserID, r.PatientID, r.GrantedScope,
-		string(r.Decision))
+		string(r.Decision), r.ProofHash)
 	return wrap("create auth request", err)
 }
 
@@ -31,12 +32,12 @@ func (db *DB) GetAuthRequest(ctx context.Context, id string) (store.AuthRequest,
 }
 
 // UpdateAuthRequest implements store.AuthRequests. Only UserID, PatientID,
-// GrantedScope and Decision are written.
+// GrantedScope, Decision and ProofHash are written.
 func (db *DB) UpdateAuthRequest(ctx context.Context, r store.AuthRequest) error {
 	res, err := db.sql.ExecContext(ctx,
-		`UPDATE auth_requests SET user_id = ?, patient_id = ?, granted_scope = ?, decision = ?
+		`UPDATE auth_requests SET user_id = ?, patient_id = ?, granted_scope = ?, decision = ?, proof_hash = ?
 		WHERE id = ?`,
-		r.UserID, r.PatientID, r.GrantedScope, string(r.Decision), r.ID)
+		r.UserID, r.PatientID, r.GrantedScope, string(r.Decision), r.ProofHash, r.ID)
 	return wrap("update auth request", mustAffect(res, err))
 }
 
@@ -59,11 +60,16 @@ func scanAuthRequest(s rowScanner) (store.AuthRequest, error) {
 	)
 	if err := s.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &r.Scope, &r.State, &r.CodeChallenge,
 		&r.Nonce, &r.Aud, &created, &expires, &r.UserID, &r.PatientID, &r.GrantedScope,
-		&decision); err != nil {
+		&decision, &r.ProofHash); err != nil {
 		return store.AuthRequest{}, err
 	}
 	r.CreatedAt = created.time()
 	r.ExpiresAt = expires.time()
 	r.Decision = store.Decision(decision)
 	return r, nil
+}
+
+// DeleteExpiredAuthRequests implements store.AuthRequests.
+func (db *DB) DeleteExpiredAuthRequests(ctx context.Context, now time.Time) (int, error) {
+	return db.deleteExpired(ctx, "auth_requests", now)
 }

@@ -62,3 +62,8 @@ func scanCode(s rowScanner) (store.Code, error) {
 	c.UsedAt = used.time()
 	return c, nil
 }
+
+// DeleteExpiredCodes implements store.Codes.
+func (db *DB) DeleteExpiredCodes(ctx context.Context, now time.Time) (int, error) {
+	return db.deleteExpired(ctx, "codes", now)
+}

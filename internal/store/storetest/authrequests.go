@@ -24,6 +24,7 @@ func testAuthRequests(t *testing.T, open Opener) {
 		decided := authRequest("decided")
 		decided.UserID, decided.PatientID = "u1", "123"
 		decided.GrantedScope, decided.Decision = "launch/patient openid", store.DecisionApproved
+		decided.ProofHash = store.Hash("proof")
 		tests := []struct {
 			name string
 			r    store.AuthRequest
@@ -80,6 +81,25 @@ func testAuthRequests(t *testing.T, open Opener) {
 		wantErr(t, "GetAuthRequest", err, nil)
 		if d := diff(want, got); d != "" {
 			t.Errorf("after UpdateAuthRequest (-want +got):\n%s", d)
+		}
+	})
+
+	t.Run("DeleteExpired", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		for i, exp := range []time.Duration{time.Minute, 2 * time.Minute, 3 * time.Minute} {
+			r := authRequest(fmt.Sprintf("r%d", i))
+			r.ExpiresAt = at(exp)
+			wantErr(t, "CreateAuthRequest", s.CreateAuthRequest(ctx, r), nil)
+		}
+		n, err := s.DeleteExpiredAuthRequests(ctx, at(2*time.Minute))
+		wantErr(t, "DeleteExpiredAuthRequests", err, nil)
+		if n != 2 {
+			t.Errorf("deleted %d, want 2 (expiry at or before now)", n)
+		}
+		for id, want := range map[string]error{"r0": store.ErrNotFound, "r1": store.ErrNotFound, "r2": nil} {
+			_, err := s.GetAuthRequest(ctx, id)
+			wantErr(t, "GetAuthRequest "+id, err, want)
 		}
 	})
 

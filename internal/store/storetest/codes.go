@@ -53,6 +53,24 @@ func testCodes(t *testing.T, open Opener) {
 
 	// RFC 6749 §4.1.2: an authorization code is used at most once; a second
 	// use is reported with the code so its authorization can be ended.
+	t.Run("DeleteExpired", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		old, fresh := code("old"), code("fresh")
+		fresh.ExpiresAt = at(time.Hour)
+		wantErr(t, "CreateCode", s.CreateCode(ctx, old), nil)
+		wantErr(t, "CreateCode", s.CreateCode(ctx, fresh), nil)
+		n, err := s.DeleteExpiredCodes(ctx, old.ExpiresAt)
+		wantErr(t, "DeleteExpiredCodes", err, nil)
+		if n != 1 {
+			t.Errorf("deleted %d, want 1", n)
+		}
+		_, err = s.ConsumeCode(ctx, old.Hash, at(0))
+		wantErr(t, "ConsumeCode expired", err, store.ErrNotFound)
+		_, err = s.ConsumeCode(ctx, fresh.Hash, at(0))
+		wantErr(t, "ConsumeCode fresh", err, nil)
+	})
+
 	t.Run("ConsumeOnce", func(t *testing.T) {
 		s := open(t)
 		ctx := t.Context()
