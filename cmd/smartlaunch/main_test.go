@@ -18,13 +18,14 @@ import (
 
 // startServe runs "smartlaunch serve" on a free port and returns its base
 // URL and a function that stops it and returns serve's error.
-func startServe(t *testing.T, data string) (string, func() error) {
+func startServe(t *testing.T, data string, extra ...string) (string, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--log-level", "warn"}, extra...)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--log-level", "warn"}, nil, pw, io.Discard)
+		done <- run(ctx, args, nil, pw, io.Discard)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -111,6 +112,41 @@ func TestServeZeroConfig(t *testing.T) {
 	}
 	if _, err := st.GetUserByUsername(context.Background(), "parent"); err != nil {
 		t.Errorf("demo user parent: %v", err)
+	}
+}
+
+// TestServeBaseURL: behind a proxy or TLS terminator, --base-url is what
+// every advertised URL is built from.
+func TestServeBaseURL(t *testing.T) {
+	base, stop := startServe(t, filepath.Join(t.TempDir(), "data"), "--base-url", "https://smart.example.org/")
+	defer stop()
+	conf := getJSON(t, base+"/fhir/.well-known/smart-configuration")
+	for k, want := range map[string]string{
+		"issuer":                 "https://smart.example.org",
+		"authorization_endpoint": "https://smart.example.org/authorize",
+		"token_endpoint":         "https://smart.example.org/token",
+	} {
+		if conf[k] != want {
+			t.Errorf("%s = %v, want %s", k, conf[k], want)
+		}
+	}
+	meta := getJSON(t, base+"/fhir/metadata")
+	b, _ := json.Marshal(meta)
+	if !strings.Contains(string(b), `"valueUri":"https://smart.example.org/token"`) {
+		t.Errorf("CapabilityStatement does not advertise the public token URL: %s", b[:min(len(b), 600)])
+	}
+}
+
+func TestServeRejectsBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--base-url", "ftp://x"},
+		{"serve", "--log-level", "loud"},
+		{"serve", "extra"},
+	} {
+		args = append(args, "--data", t.TempDir(), "--addr", "127.0.0.1:0")
+		if err := run(context.Background(), args, nil, io.Discard, io.Discard); err == nil {
+			t.Errorf("%v: no error", args)
+		}
 	}
 }
 
