@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sort"
 	"strings"
 )
 
@@ -23,6 +24,9 @@ const (
 // Permissions is a set of Permission bits.
 type Permissions uint8
 
+// All v2 permissions, "cruds".
+const AllPermissions = Permissions(Create | Read | Update | Delete | Search)
+
 // Has reports whether p contains every permission in q.
 func (p Permissions) Has(q Permission) bool { return p&Permissions(q) == Permissions(q) }
 
@@ -37,15 +41,17 @@ func (p Permissions) String() string {
 	return b.String()
 }
 
-// Scope is a parsed SMART resource scope such as "patient/Observation.rs"
-// or the v1 form "user/*.read".
+// Scope is a parsed SMART resource scope such as "patient/Observation.rs",
+// "user/*.read" (SMART v1) or "patient/Observation.rs?category=laboratory"
+// (a granular, query-based scope).
 type Scope struct {
 	// Context is "patient", "user" or "system".
 	Context string
 	// ResourceType is a FHIR resource type, or "*" for all types.
 	ResourceType string
 	Permissions  Permissions
-	// Query holds the granular (v2 query-based) restriction, if any.
+	// Query holds the granular restriction, if any: each parameter must
+	// match, as in a FHIR search.
 	Query url.Values
 	// V1 reports that the scope used the SMART v1 ".read/.write/.*" suffix.
 	V1 bool
@@ -57,28 +63,42 @@ type Scope struct {
 // "openid" or "launch/patient" that do not name FHIR resources.
 var ErrNotResourceScope = errors.New("smart: not a resource scope")
 
+// ScopeError reports a malformed resource scope and why.
+type ScopeError struct {
+	Scope  string
+	Reason string
+}
+
+func (e *ScopeError) Error() string { return fmt.Sprintf("smart: scope %q: %s", e.Scope, e.Reason) }
+
+// MaxScopeLength bounds one scope; longer ones are refused as malformed.
+const MaxScopeLength = 1024
+
 // ParseScope parses one resource scope (R-SCOPE-05..08, R-SCOPE-12). Suffix
-// letters must be a non-empty subset of "cruds" in that order; v1 suffixes
-// read, write and * map to rs, cud and cruds (R-SCOPE-07).
+// letters must be a non-empty subset of "cruds" in that order; the v1
+// suffixes read, write and * mean rs, cud and cruds (R-SCOPE-07). A scope
+// that is not a resource scope gives ErrNotResourceScope; a malformed one a
+// *ScopeError saying what is wrong.
 func ParseScope(raw string) (Scope, error) {
 	s := Scope{Raw: raw}
 	ctx, rest, ok := strings.Cut(raw, "/")
-	switch ctx {
-	case "patient", "user", "system":
-	default:
+	if !ok || (ctx != "patient" && ctx != "user" && ctx != "system") {
 		return s, ErrNotResourceScope
 	}
-	if !ok {
-		return s, ErrNotResourceScope
+	bad := func(reason string) (Scope, error) { return s, &ScopeError{Scope: raw, Reason: reason} }
+	if len(raw) > MaxScopeLength {
+		return bad("too long")
 	}
 	s.Context = ctx
 	rest, query, hasQuery := strings.Cut(rest, "?")
 	typ, suffix, ok := strings.Cut(rest, ".")
-	if !ok || typ == "" {
-		return s, fmt.Errorf("smart: scope %q: missing resource type or permissions", raw)
-	}
-	if typ != "*" && !isResourceTypeName(typ) {
-		return s, fmt.Errorf("smart: scope %q: invalid resource type", raw)
+	switch {
+	case !ok:
+		return bad("missing the permissions after a dot, as in patient/Observation.rs")
+	case typ == "":
+		return bad("missing the resource type")
+	case typ != "*" && !isResourceTypeName(typ):
+		return bad("the resource type must be a FHIR type name such as Observation, or *")
 	}
 	s.ResourceType = typ
 	switch suffix {
@@ -87,21 +107,31 @@ func ParseScope(raw string) (Scope, error) {
 	case "write":
 		s.Permissions, s.V1 = Permissions(Create|Update|Delete), true
 	case "*":
-		s.Permissions, s.V1 = Permissions(Create|Read|Update|Delete|Search), true
+		s.Permissions, s.V1 = AllPermissions, true
 	default:
 		p, err := parseLetters(suffix)
 		if err != nil {
-			return s, fmt.Errorf("smart: scope %q: %w", raw, err)
+			return bad(err.Error())
 		}
 		s.Permissions = p
 	}
 	if hasQuery {
 		if s.V1 {
-			return s, fmt.Errorf("smart: scope %q: a v1 scope cannot carry a query", raw)
+			return bad("a SMART v1 scope cannot carry a query")
 		}
 		q, err := url.ParseQuery(query)
 		if err != nil || len(q) == 0 {
-			return s, fmt.Errorf("smart: scope %q: invalid query", raw)
+			return bad("the query must be param=value pairs joined by &")
+		}
+		for k, vs := range q {
+			if k == "" {
+				return bad("the query has a value without a parameter name")
+			}
+			for _, v := range vs {
+				if v == "" {
+					return bad("the query parameter " + k + " has no value")
+				}
+			}
 		}
 		s.Query = q
 	}
@@ -110,14 +140,14 @@ func ParseScope(raw string) (Scope, error) {
 
 func parseLetters(suffix string) (Permissions, error) {
 	if suffix == "" {
-		return 0, errors.New("no permissions")
+		return 0, errors.New("no permissions after the dot")
 	}
 	var p Permissions
 	last := -1
 	for _, c := range suffix {
 		i := strings.IndexRune("cruds", c)
 		if i < 0 || i <= last {
-			return 0, fmt.Errorf("permissions %q are not an ordered subset of cruds", suffix)
+			return 0, fmt.Errorf("permissions %q must be letters of cruds, each once, in that order", suffix)
 		}
 		last = i
 		p |= 1 << i
@@ -140,53 +170,63 @@ func isResourceTypeName(s string) bool {
 	return true
 }
 
+// String returns the canonical form of s: the v2 letters (so v1 read is
+// written rs and write cud), and query parameters sorted by name, values in
+// their original order, escaped only where the grammar needs it.
+// ParseScope(s.String()) yields a scope equal to s in all but Raw and V1.
+func (s Scope) String() string {
+	var b strings.Builder
+	b.WriteString(s.Context)
+	b.WriteByte('/')
+	b.WriteString(s.ResourceType)
+	b.WriteByte('.')
+	b.WriteString(s.Permissions.String())
+	if len(s.Query) > 0 {
+		b.WriteByte('?')
+		b.WriteString(CanonicalQuery(s.Query))
+	}
+	return b.String()
+}
+
+// CanonicalQuery encodes q with names sorted and values in order, escaping
+// only the characters that would change how it parses.
+func CanonicalQuery(q url.Values) string {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		for _, v := range q[k] {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(queryEscape(k))
+			b.WriteByte('=')
+			b.WriteString(queryEscape(v))
+		}
+	}
+	return b.String()
+}
+
+func queryEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("%&=+#?", c) >= 0 {
+			fmt.Fprintf(&b, "%%%02X", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
 // Allows reports whether s permits interaction p on resourceType, ignoring
 // any query restriction (which the resource server applies separately).
 func (s Scope) Allows(p Permission, resourceType string) bool {
 	return (s.ResourceType == "*" || s.ResourceType == resourceType) && s.Permissions.Has(p)
-}
-
-// ScopeSet is a parsed space-separated scope string.
-type ScopeSet struct {
-	// Resources are the resource scopes, in request order.
-	Resources []Scope
-	// Other are the remaining scopes ("openid", "launch/patient", ...).
-	Other []string
-	// Invalid are resource-shaped scopes that failed to parse.
-	Invalid []string
-}
-
-// ParseScopes splits a space-separated scope string (RFC 6749 §3.3) and
-// parses each resource scope. Duplicates are dropped.
-func ParseScopes(s string) ScopeSet {
-	var set ScopeSet
-	seen := map[string]bool{}
-	for _, raw := range strings.Fields(s) {
-		if seen[raw] {
-			continue
-		}
-		seen[raw] = true
-		sc, err := ParseScope(raw)
-		switch {
-		case err == nil:
-			set.Resources = append(set.Resources, sc)
-		case errors.Is(err, ErrNotResourceScope):
-			set.Other = append(set.Other, raw)
-		default:
-			set.Invalid = append(set.Invalid, raw)
-		}
-	}
-	return set
-}
-
-// Has reports whether the set contains the non-resource scope name.
-func (set ScopeSet) Has(name string) bool {
-	for _, o := range set.Other {
-		if o == name {
-			return true
-		}
-	}
-	return false
 }
 
 // Covers reports whether s grants everything o asks for: same context,
@@ -199,36 +239,5 @@ func (s Scope) Covers(o Scope) bool {
 	if s.Permissions&o.Permissions != o.Permissions {
 		return false
 	}
-	return len(s.Query) == 0 || s.Query.Encode() == o.Query.Encode()
-}
-
-// Permit returns the scopes of requested that allowed covers, in request
-// order and without duplicates: non-resource scopes must appear in allowed
-// literally, resource scopes must be covered by one of allowed's resource
-// scopes. Invalid and unknown scopes are dropped (R-SCOPE-08).
-func Permit(requested, allowed string) []string {
-	al := ParseScopes(allowed)
-	var out []string
-	seen := map[string]bool{}
-	for _, raw := range strings.Fields(requested) {
-		if seen[raw] {
-			continue
-		}
-		seen[raw] = true
-		sc, err := ParseScope(raw)
-		switch {
-		case errors.Is(err, ErrNotResourceScope):
-			if al.Has(raw) {
-				out = append(out, raw)
-			}
-		case err == nil:
-			for _, a := range al.Resources {
-				if a.Covers(sc) {
-					out = append(out, raw)
-					break
-				}
-			}
-		}
-	}
-	return out
+	return len(s.Query) == 0 || CanonicalQuery(s.Query) == CanonicalQuery(o.Query)
 }

@@ -43,8 +43,8 @@ func clientAdd(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 			return fmt.Errorf("client add: --redirect-uri %q: %w", r, err)
 		}
 	}
-	if set := smart.ParseScopes(*scope); len(set.Invalid) > 0 {
-		return fmt.Errorf("client add: invalid scopes: %v", set.Invalid)
+	if err := smart.ParseScopes(*scope).Err(); err != nil {
+		return fmt.Errorf("client add: invalid scopes: %w", err)
 	}
 	if *id == "" {
 		*id = randomString(16)

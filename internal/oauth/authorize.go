@@ -100,6 +100,11 @@ func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, client sto
 	if m, ok := p["response_mode"]; ok && m != "query" {
 		return newError(ErrInvalidRequest, "response_mode must be query")
 	}
+	if err := smart.ParseScopes(p.get("scope")).Err(); err != nil {
+		var se *smart.ScopeError
+		errors.As(err, &se)
+		return newError(ErrInvalidScope, "malformed scope "+safeScope(se.Scope)+": "+se.Reason)
+	}
 	scopes := smart.Permit(p.get("scope"), client.Scope)
 	if len(smart.ParseScopes(strings.Join(scopes, " ")).Resources) == 0 && !contains(scopes, "openid") {
 		return newError(ErrInvalidScope, "none of the requested scopes may be granted to this app")
@@ -159,4 +164,21 @@ func withQuery(uri string, q url.Values) string {
 	}
 	u.RawQuery = existing.Encode()
 	return u.String()
+}
+
+// safeScope quotes a scope for an error description, shortened and with
+// anything outside printable ASCII replaced, since descriptions are limited
+// to that set (RFC 6749 §5.2).
+func safeScope(s string) string {
+	const max = 80
+	b := []byte(s)
+	if len(b) > max {
+		b = append(b[:max], "..."...)
+	}
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			b[i] = '?'
+		}
+	}
+	return `"` + string(b) + `"`
 }

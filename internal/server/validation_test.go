@@ -93,6 +93,8 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 		{"missing state", url.Values{"state": {""}}, "invalid_request"},
 		{"response_type token", url.Values{"response_type": {"token"}}, "unsupported_response_type"},
 		{"no grantable scope", url.Values{"scope": {"system/*.rs"}}, "invalid_scope"},
+		{"malformed scope", url.Values{"scope": {"openid patient/Observation.dus"}}, "invalid_scope"},
+		{"malformed query scope", url.Values{"scope": {"patient/Observation.rs?category"}}, "invalid_scope"},
 		{"repeated scope", url.Values{"scope": {"openid", "patient/*.rs"}}, "invalid_request"},
 		{"invalid UTF-8", url.Values{"state": {"s1\xff"}}, "invalid_request"},
 	}
@@ -108,6 +110,9 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 			q := e.appRedirect(b.get(authorizeURL(e, tt.q)))
 			if got := q.Get("error"); got != tt.want {
 				t.Errorf("error = %q (%s), want %q", got, q.Get("error_description"), tt.want)
+			}
+			if strings.HasPrefix(tt.name, "malformed") && strings.HasSuffix(tt.name, "scope") && !strings.Contains(q.Get("error_description"), `"patient/Observation.`) {
+				t.Errorf("error_description %q does not name the malformed scope", q.Get("error_description"))
 			}
 			if q.Get("code") != "" {
 				t.Error("an error redirect carried a code")
