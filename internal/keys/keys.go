@@ -3,6 +3,8 @@ package keys
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/rsa"
@@ -18,64 +20,100 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
-// Algorithm is the JWS algorithm of every key this package creates. RS256
-// is what SMART clients and certification tools expect of id_tokens.
-const Algorithm = jose.RS256
+// The two algorithms the server signs with. id_tokens are RS256, which
+// SMART requires every server to support and clients and certification
+// tools expect (R-OIDC-07). Access tokens are read only by this server, so
+// they use ES256: signing is some fifty times cheaper than RSA, which
+// matters on the token endpoint's hot path.
+const (
+	IDTokenAlgorithm     = jose.RS256
+	AccessTokenAlgorithm = jose.ES256
+)
 
 const rsaBits = 2048
 
-// Set is the server's loaded signing keys. The newest key signs; every key
-// verifies. A Set is safe for concurrent use.
+// Set is the server's loaded signing keys: the newest key of each
+// algorithm signs; every key verifies. A Set is safe for concurrent use.
 type Set struct {
-	current *key
+	current map[jose.SignatureAlgorithm]*key
 	byID    map[string]*key
 	jwks    jose.JSONWebKeySet
+	secret  []byte // the source of DeriveSecret
 }
 
 type key struct {
-	id   string
-	priv *rsa.PrivateKey
-	der  []byte
+	id     string
+	alg    jose.SignatureAlgorithm
+	signer crypto.Signer
+	der    []byte
 }
 
-// Load reads the keys from st, creating and storing one at now if there are
-// none, so that a fresh data directory gets a key on first start and keeps
-// it across restarts.
+// Load reads the keys from st, creating and storing a key of each
+// algorithm that has none, so a fresh data directory gets its keys on first
+// start and keeps them across restarts.
 func Load(ctx context.Context, st store.Keys, now time.Time) (*Set, error) {
 	stored, err := st.ListKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("keys: list: %w", err)
 	}
-	if len(stored) == 0 {
-		k, err := generate(now)
+	created := false
+	for _, alg := range []jose.SignatureAlgorithm{IDTokenAlgorithm, AccessTokenAlgorithm} {
+		if hasAlg(stored, alg) {
+			continue
+		}
+		k, err := generate(alg, now)
 		if err != nil {
 			return nil, err
 		}
 		if err := st.CreateKey(ctx, k); err != nil && !errors.Is(err, store.ErrConflict) {
 			return nil, fmt.Errorf("keys: store new key: %w", err)
 		}
-		// Another process may have created one at the same moment: read back.
+		created = true
+	}
+	if created {
+		// Another process may have created keys at the same moment: read back.
 		if stored, err = st.ListKeys(ctx); err != nil {
 			return nil, fmt.Errorf("keys: list: %w", err)
 		}
 	}
-	s := &Set{byID: map[string]*key{}}
+	s := &Set{current: map[jose.SignatureAlgorithm]*key{}, byID: map[string]*key{}}
 	for _, sk := range stored {
 		k, err := parse(sk)
 		if err != nil {
 			return nil, err
 		}
 		s.byID[k.id] = k
-		s.current = k
+		s.current[k.alg] = k
 		s.jwks.Keys = append(s.jwks.Keys, jose.JSONWebKey{
-			Key: &k.priv.PublicKey, KeyID: k.id, Algorithm: string(Algorithm), Use: "sig",
+			Key: k.signer.Public(), KeyID: k.id, Algorithm: string(k.alg), Use: "sig",
 		})
+		if k.alg == IDTokenAlgorithm && s.secret == nil {
+			s.secret = k.der
+		}
 	}
 	return s, nil
 }
 
-func generate(now time.Time) (store.SigningKey, error) {
-	priv, err := rsa.GenerateKey(rand.Reader, rsaBits)
+func hasAlg(ks []store.SigningKey, alg jose.SignatureAlgorithm) bool {
+	for _, k := range ks {
+		if k.Algorithm == string(alg) {
+			return true
+		}
+	}
+	return false
+}
+
+func generate(alg jose.SignatureAlgorithm, now time.Time) (store.SigningKey, error) {
+	var priv crypto.Signer
+	var err error
+	switch alg {
+	case jose.RS256:
+		priv, err = rsa.GenerateKey(rand.Reader, rsaBits)
+	case jose.ES256:
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	default:
+		return store.SigningKey{}, fmt.Errorf("keys: unsupported algorithm %s", alg)
+	}
 	if err != nil {
 		return store.SigningKey{}, fmt.Errorf("keys: generate: %w", err)
 	}
@@ -84,13 +122,13 @@ func generate(now time.Time) (store.SigningKey, error) {
 		return store.SigningKey{}, fmt.Errorf("keys: encode: %w", err)
 	}
 	// The kid is the RFC 7638 thumbprint, so it is stable and unique.
-	thumb, err := (&jose.JSONWebKey{Key: &priv.PublicKey}).Thumbprint(crypto.SHA256)
+	thumb, err := (&jose.JSONWebKey{Key: priv.Public()}).Thumbprint(crypto.SHA256)
 	if err != nil {
 		return store.SigningKey{}, fmt.Errorf("keys: thumbprint: %w", err)
 	}
 	return store.SigningKey{
 		ID:         base64.RawURLEncoding.EncodeToString(thumb),
-		Algorithm:  string(Algorithm),
+		Algorithm:  string(alg),
 		PrivateKey: der,
 		CreatedAt:  now,
 	}, nil
@@ -101,23 +139,29 @@ func parse(sk store.SigningKey) (*key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keys: parse key %s: %w", sk.ID, err)
 	}
-	priv, ok := parsed.(*rsa.PrivateKey)
-	if !ok || sk.Algorithm != string(Algorithm) {
+	alg := jose.SignatureAlgorithm(sk.Algorithm)
+	var ok bool
+	switch alg {
+	case jose.RS256:
+		_, ok = parsed.(*rsa.PrivateKey)
+	case jose.ES256:
+		var ec *ecdsa.PrivateKey
+		ec, ok = parsed.(*ecdsa.PrivateKey)
+		ok = ok && ec.Curve == elliptic.P256()
+	}
+	if !ok {
 		return nil, fmt.Errorf("keys: key %s: unsupported algorithm %s", sk.ID, sk.Algorithm)
 	}
-	return &key{id: sk.ID, priv: priv, der: sk.PrivateKey}, nil
+	return &key{id: sk.ID, alg: alg, signer: parsed.(crypto.Signer), der: sk.PrivateKey}, nil
 }
 
-func (k *key) newSigner(typ string) (jose.Signer, error) {
+func (s *Set) sign(alg jose.SignatureAlgorithm, typ string, claims any) (string, error) {
+	k := s.current[alg]
+	if k == nil {
+		return "", fmt.Errorf("keys: no %s key", alg)
+	}
 	opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader("kid", k.id)
-	return jose.NewSigner(jose.SigningKey{Algorithm: Algorithm, Key: k.priv}, opts)
-}
-
-// Sign returns a compact JWS of claims, with header "typ" set to typ
-// ("at+jwt" for access tokens, "JWT" for id_tokens) and "kid" to the
-// current key.
-func (s *Set) Sign(typ string, claims any) (string, error) {
-	signer, err := s.current.newSigner(typ)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: k.signer}, opts)
 	if err != nil {
 		return "", fmt.Errorf("keys: signer: %w", err)
 	}
@@ -132,15 +176,28 @@ func (s *Set) Sign(typ string, claims any) (string, error) {
 	return jws.CompactSerialize()
 }
 
+// AccessTokenType is the JWT "typ" of access tokens (RFC 9068 §2.1).
+const AccessTokenType = "at+jwt"
+
+// SignAccessToken signs an RFC 9068 access token (ES256, typ at+jwt).
+func (s *Set) SignAccessToken(claims any) (string, error) {
+	return s.sign(AccessTokenAlgorithm, AccessTokenType, claims)
+}
+
+// SignIDToken signs an OpenID Connect id_token (RS256, typ JWT).
+func (s *Set) SignIDToken(claims any) (string, error) {
+	return s.sign(IDTokenAlgorithm, "JWT", claims)
+}
+
 // ErrInvalid reports a token that is malformed, not signed by one of the
 // set's keys, or of the wrong type.
 var ErrInvalid = errors.New("keys: invalid token")
 
-// Verify checks that token is a compact JWS signed by one of the set's keys
-// with header "typ" equal to typ, and returns its payload. Claims are the
-// caller's to check.
+// Verify checks that token is a compact JWS signed by one of the set's
+// keys, with the key's own algorithm, and with header "typ" equal to typ;
+// it returns the payload. Claims are the caller's to check.
 func (s *Set) Verify(token, typ string) ([]byte, error) {
-	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{Algorithm})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{IDTokenAlgorithm, AccessTokenAlgorithm})
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, ErrInvalid
 	}
@@ -149,10 +206,10 @@ func (s *Set) Verify(token, typ string) ([]byte, error) {
 		return nil, ErrInvalid
 	}
 	k, ok := s.byID[h.KeyID]
-	if !ok {
+	if !ok || jose.SignatureAlgorithm(h.Algorithm) != k.alg {
 		return nil, ErrInvalid
 	}
-	payload, err := jws.Verify(&k.priv.PublicKey)
+	payload, err := jws.Verify(k.signer.Public())
 	if err != nil {
 		return nil, ErrInvalid
 	}
@@ -163,10 +220,10 @@ func (s *Set) Verify(token, typ string) ([]byte, error) {
 func (s *Set) JWKS() jose.JSONWebKeySet { return s.jwks }
 
 // DeriveSecret returns a 32-byte secret for purpose, derived with HKDF
-// (RFC 5869) from the current private key: a stable key for MACs such as
+// (RFC 5869) from the oldest RSA private key: a stable key for MACs such as
 // browser-binding cookies that needs no storage of its own.
 func (s *Set) DeriveSecret(purpose string) ([]byte, error) {
-	b, err := hkdf.Key(sha256.New, s.current.der, nil, "smartlaunch "+purpose, 32)
+	b, err := hkdf.Key(sha256.New, s.secret, nil, "smartlaunch "+purpose, 32)
 	if err != nil {
 		return nil, fmt.Errorf("keys: derive: %w", err)
 	}

@@ -37,35 +37,50 @@ func TestLoadCreatesOnceAndKeeps(t *testing.T) {
 		t.Fatal(err)
 	}
 	k1, k2 := s1.JWKS().Keys, s2.JWKS().Keys
-	if len(k1) != 1 || len(k2) != 1 || k1[0].KeyID != k2[0].KeyID {
-		t.Fatalf("keys after reload: %v / %v, want the same single key", k1, k2)
+	if len(k1) != 2 || len(k2) != 2 || k1[0].KeyID != k2[0].KeyID || k1[1].KeyID != k2[1].KeyID {
+		t.Fatalf("keys after reload: %v / %v, want the same two keys", k1, k2)
 	}
-	if !k1[0].IsPublic() || k1[0].Algorithm != "RS256" || k1[0].Use != "sig" {
-		t.Errorf("published key %+v: want public RS256 sig", k1[0])
+	algs := map[string]bool{}
+	for _, k := range k1 {
+		if !k.IsPublic() || k.Use != "sig" {
+			t.Errorf("published key %+v: want a public signing key", k)
+		}
+		algs[k.Algorithm] = true
+	}
+	if !algs["RS256"] || !algs["ES256"] {
+		t.Errorf("published algorithms %v, want RS256 (id_tokens) and ES256 (access tokens)", algs)
 	}
 	b, _ := json.Marshal(s1.JWKS())
 	if strings.Contains(string(b), `"d"`) || strings.Contains(string(b), `"p"`) {
 		t.Errorf("JWKS leaks private key material: %s", b)
 	}
 	// A token signed before the reload verifies after it.
-	tok, err := s1.Sign("at+jwt", map[string]string{"sub": "x"})
+	tok, err := s1.SignAccessToken(map[string]string{"sub": "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s2.Verify(tok, "at+jwt"); err != nil {
+	if _, err := s2.Verify(tok, AccessTokenType); err != nil {
 		t.Errorf("verify after reload: %v", err)
+	}
+	idt, err := s1.SignIDToken(map[string]string{"sub": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s2.Verify(idt, "JWT"); err != nil {
+		t.Errorf("verify id_token after reload: %v", err)
 	}
 }
 
 func TestVerifyRejects(t *testing.T) {
 	s, _ := openSet(t)
-	tok, err := s.Sign("at+jwt", map[string]string{"sub": "x"})
+	tok, err := s.SignAccessToken(map[string]string{"sub": "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	idt, _ := s.SignIDToken(map[string]string{"sub": "x"})
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)
 	foreign, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: other},
-		(&jose.SignerOptions{}).WithType("at+jwt").WithHeader("kid", s.current.id))
+		(&jose.SignerOptions{}).WithType("at+jwt").WithHeader("kid", s.current[IDTokenAlgorithm].id))
 	fj, _ := foreign.Sign([]byte(`{"sub":"x"}`))
 	forged, _ := fj.CompactSerialize()
 	parts := strings.Split(tok, ".")
@@ -76,6 +91,7 @@ func TestVerifyRejects(t *testing.T) {
 	hmacTok, _ := hj.CompactSerialize()
 	tests := []struct{ name, token, typ string }{
 		{"wrong typ", tok, "JWT"},
+		{"id_token presented as an access token", idt, "at+jwt"},
 		{"signed by another key with our kid", forged, "at+jwt"},
 		{"tampered payload", tampered, "at+jwt"},
 		{"HS256 (alg confusion)", hmacTok, "at+jwt"},
@@ -106,7 +122,7 @@ func TestDeriveSecret(t *testing.T) {
 // never accepted unless signed by the set.
 func FuzzVerify(f *testing.F) {
 	s, _ := openSet(f)
-	tok, _ := s.Sign("at+jwt", map[string]string{"sub": "x"})
+	tok, _ := s.SignAccessToken(map[string]string{"sub": "x"})
 	f.Add(tok)
 	f.Add("eyJhbGciOiJub25lIn0.e30.")
 	f.Add("a.b.c")

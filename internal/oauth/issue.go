@@ -63,7 +63,7 @@ func (s *Server) issueTokens(r *http.Request, a store.Authorization, scope, nonc
 	if set.Has("fhirUser") {
 		claims.FHIRUser = user.FHIRUser
 	}
-	at, err := s.keys.Sign("at+jwt", claims)
+	at, err := s.keys.SignAccessToken(claims)
 	if err != nil {
 		return nil, serverError(err)
 	}
@@ -85,7 +85,7 @@ func (s *Server) issueTokens(r *http.Request, a store.Authorization, scope, nonc
 		if set.Has("profile") {
 			id.Name = user.DisplayName
 		}
-		if resp.IDToken, err = s.keys.Sign("JWT", id); err != nil {
+		if resp.IDToken, err = s.keys.SignIDToken(id); err != nil {
 			return nil, serverError(err)
 		}
 	}
@@ -102,9 +102,6 @@ func (s *Server) issueTokens(r *http.Request, a store.Authorization, scope, nonc
 			return nil, serverError(err)
 		}
 		resp.RefreshToken = rt
-	}
-	if err := s.st.TouchAuthorization(ctx, a.ID, now); err != nil {
-		return nil, serverError(err)
 	}
 	return resp, nil
 }

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"github.com/smartlaunch/smartlaunch/internal/keys"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,7 +24,7 @@ func (s *Server) VerifyAccessToken(ctx context.Context, token string) (AccessCla
 	now := s.now()
 	c, ok := s.tokens.get(token)
 	if !ok {
-		payload, err := s.keys.Verify(token, "at+jwt")
+		payload, err := s.keys.Verify(token, keys.AccessTokenType)
 		if err != nil {
 			return AccessClaims{}, ErrInvalidToken
 		}

@@ -222,8 +222,9 @@ type RefreshTokens interface {
 	// GetRefreshToken returns the token with the given hash, or ErrNotFound.
 	GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error)
 	// RotateRefreshToken atomically marks the token with hash oldHash used
-	// at now, records next.Hash as its successor, stores next, and returns
-	// the old token. Of any number of concurrent calls for one oldHash
+	// at now, records next.Hash as its successor, stores next, sets the
+	// authorization's LastUsedAt to now, and returns the old token. It
+	// returns only once the change is durable. Of any number of concurrent calls for one oldHash
 	// exactly one succeeds; the others, and every later call, get the old
 	// token with ErrAlreadyUsed. An unknown hash gives ErrNotFound.
 	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time) (RefreshToken, error)

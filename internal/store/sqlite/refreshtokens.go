@@ -3,8 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"time"
 
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
@@ -37,46 +35,6 @@ func (db *DB) GetRefreshToken(ctx context.Context, hash string) (store.RefreshTo
 		return store.RefreshToken{}, wrap("get refresh token", err)
 	}
 	return t, nil
-}
-
-// RotateRefreshToken implements store.RefreshTokens (RFC 9700 §4.14.2,
-// refresh token rotation). In one IMMEDIATE transaction it marks the old
-// token used (a compare-and-set on used_at IS NULL) and inserts next; a
-// losing or later caller gets the old token, as stored, with
-// store.ErrAlreadyUsed, and nothing of its next is stored. The returned old
-// token carries UsedAt and ReplacedBy as stored. now must not be the zero
-// time.
-func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, next store.RefreshToken, now time.Time) (store.RefreshToken, error) {
-	if now.IsZero() {
-		return store.RefreshToken{}, wrap("rotate refresh token", errZeroTime)
-	}
-	var old store.RefreshToken
-	err := db.inTx(ctx, "rotate refresh token", func(tx *sql.Tx) error {
-		var err error
-		old, err = scanRefreshToken(tx.QueryRowContext(ctx,
-			`UPDATE refresh_tokens SET used_at = ?, replaced_by = ?
-			WHERE hash = ? AND used_at IS NULL RETURNING `+refreshTokenColumns,
-			micros(now), next.Hash, oldHash))
-		if errors.Is(err, sql.ErrNoRows) {
-			old, err = scanRefreshToken(tx.QueryRowContext(ctx,
-				`SELECT `+refreshTokenColumns+` FROM refresh_tokens WHERE hash = ?`, oldHash))
-			if err != nil {
-				return err
-			}
-			return store.ErrAlreadyUsed
-		}
-		if err != nil {
-			return err
-		}
-		return insertRefreshToken(ctx, tx, next)
-	})
-	switch {
-	case errors.Is(err, store.ErrAlreadyUsed):
-		return old, err
-	case err != nil:
-		return store.RefreshToken{}, err
-	}
-	return old, nil
 }
 
 func scanRefreshToken(s rowScanner) (store.RefreshToken, error) {

@@ -27,6 +27,10 @@ var _ store.Store = (*DB)(nil)
 // concurrent use, also by several processes sharing the file.
 type DB struct {
 	sql *sql.DB
+	// rotations feeds the group committer of RotateRefreshToken.
+	rotations chan *rotation
+	stop      chan struct{}
+	stopped   chan struct{}
 }
 
 // Open opens the SQLite database at path, creating the file if it does not
@@ -50,6 +54,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		sdb.Close()
 		return nil, err
 	}
+	db.startCommitter()
 	return db, nil
 }
 
@@ -73,6 +78,7 @@ func dataSourceName(path string) (string, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.stopCommitter()
 	if err := db.sql.Close(); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}

@@ -53,6 +53,7 @@ func testRefreshTokens(t *testing.T, open Opener) {
 		old, next, late := refreshToken("old"), refreshToken("next"), refreshToken("late")
 		next.CreatedAt = at(time.Hour)
 		wantErr(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, old), nil)
+		wantErr(t, "CreateAuthorization", s.CreateAuthorization(ctx, authorization(old.AuthorizationID, "u1", at(0))), nil)
 
 		wantOld := old
 		wantOld.UsedAt, wantOld.ReplacedBy = at(time.Hour), next.Hash
@@ -65,6 +66,11 @@ func testRefreshTokens(t *testing.T, open Opener) {
 		wantErr(t, "GetRefreshToken successor", err, nil)
 		if d := diff(next, stored); d != "" {
 			t.Errorf("successor (-want +got):\n%s", d)
+		}
+		a, err := s.GetAuthorization(ctx, old.AuthorizationID)
+		wantErr(t, "GetAuthorization", err, nil)
+		if !a.LastUsedAt.Equal(at(time.Hour)) {
+			t.Errorf("authorization LastUsedAt = %v, want the rotation time %v", a.LastUsedAt, at(time.Hour))
 		}
 
 		got, err = s.RotateRefreshToken(ctx, old.Hash, late, at(2*time.Hour))
