@@ -1,11 +1,11 @@
 package oauth
 
 import (
-	"github.com/smartlaunch/smartlaunch/internal/keys"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/smartlaunch/smartlaunch/internal/keys"
 	"sync"
 	"time"
 
