@@ -55,7 +55,7 @@ func (s *Server) grantAuthorizationCode(r *http.Request, client store.Client, p 
 		return nil, serverError(err)
 	}
 	if !a.Live(now) {
-		return nil, newError(ErrInvalidGrant, "the authorization has ended")
+		return nil, endedError(a, now)
 	}
 	return s.issueTokens(r, a, a.Scope, code.Nonce, true)
 }

@@ -30,7 +30,7 @@ func (s *Server) grantRefreshToken(r *http.Request, client store.Client, p param
 		return nil, newError(ErrInvalidGrant, "the refresh token was issued to another client")
 	case !old.UsedAt.IsZero():
 		s.EndAuthorization(ctx, old.AuthorizationID, store.EndRefreshTokenReuse)
-		return nil, newError(ErrInvalidGrant, "the refresh token was already used")
+		return nil, newError(ErrInvalidGrant, reuseDescription)
 	case !old.ExpiresAt.IsZero() && !now.Before(old.ExpiresAt):
 		return nil, newError(ErrInvalidGrant, "the refresh token has expired")
 	}
@@ -39,7 +39,7 @@ func (s *Server) grantRefreshToken(r *http.Request, client store.Client, p param
 		return nil, serverError(err)
 	}
 	if !a.Live(now) {
-		return nil, newError(ErrInvalidGrant, "the authorization has ended")
+		return nil, endedError(a, now)
 	}
 	scope, err := narrowScope(a.Scope, p.get("scope"))
 	if err != nil {
@@ -57,7 +57,7 @@ func (s *Server) grantRefreshToken(r *http.Request, client store.Client, p param
 	case errors.Is(err, store.ErrAlreadyUsed):
 		// Lost a race with another use of the same token: that is reuse too.
 		s.EndAuthorization(ctx, a.ID, store.EndRefreshTokenReuse)
-		return nil, newError(ErrInvalidGrant, "the refresh token was already used")
+		return nil, newError(ErrInvalidGrant, reuseDescription)
 	case err != nil:
 		return nil, serverError(err)
 	}
@@ -68,6 +68,9 @@ func (s *Server) grantRefreshToken(r *http.Request, client store.Client, p param
 	resp.RefreshToken = next
 	return resp, nil
 }
+
+// reuseDescription answers the presentation of a used refresh token.
+const reuseDescription = "the refresh token was already used, which can mean it was stolen: this app's access has been ended and the user must sign in again"
 
 // narrowScope returns the scope for a refreshed access token: the granted
 // scope, or the requested subset of it (RFC 6749 §6).

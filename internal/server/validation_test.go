@@ -354,7 +354,12 @@ func TestRevokedAuthorization(t *testing.T) {
 			_, err = conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
 			var re *oauth2.RetrieveError
 			if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
-				t.Errorf("refresh after revocation: %v, want invalid_grant", err)
+				t.Fatalf("refresh after revocation: %v, want invalid_grant", err)
+			}
+			// The app is told why, in words, without secrets (issue 4 item 4).
+			want := map[bool]string{true: "the user took this app's access back", false: "an administrator ended this app's access"}[inProcess]
+			if !strings.Contains(re.ErrorDescription, want) {
+				t.Errorf("error_description = %q, want it to say %q", re.ErrorDescription, want)
 			}
 		})
 	}

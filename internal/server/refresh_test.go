@@ -1,0 +1,120 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/oauth2"
+
+	"github.com/smartlaunch/smartlaunch/internal/demo"
+	"github.com/smartlaunch/smartlaunch/internal/store"
+)
+
+// launchOffline runs a launch for the public test app with offline_access
+// and returns its tokens.
+func launchOffline(t *testing.T, e *env) *oauth2.Token {
+	t.Helper()
+	conf := e.oauthConfig("test-public", "launch/patient", "patient/*.rs", "offline_access")
+	v := oauth2.GenerateVerifier()
+	q := e.authorize(launch{conf: conf, verifier: v, username: "patient", password: "patient-demo"})
+	tok, err := conf.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// TestRefreshRace: 50 requests present one refresh token at once. Exactly
+// one gets tokens; the others are reuse, which ends the authorization, so
+// afterwards every token of it fails at the token endpoint and the FHIR
+// API — while another authorization of the same user and app is untouched
+// (D-1; RFC 9700 §4.14.2; OAuth 2.1 §6.1).
+func TestRefreshRace(t *testing.T) {
+	e := newEnv(t)
+	victim := launchOffline(t, e)
+	bystander := launchOffline(t, e)
+
+	const n = 50
+	type result struct {
+		status int
+		body   map[string]any
+	}
+	results := make([]result, n)
+	var start, wg sync.WaitGroup
+	start.Add(1)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start.Wait()
+			req, _ := http.NewRequest(http.MethodPost, e.base+"/token", strings.NewReader(url.Values{
+				"grant_type": {"refresh_token"}, "refresh_token": {victim.RefreshToken}, "client_id": {"test-public"},
+			}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, body := e.doJSON(req)
+			results[i] = result{resp.StatusCode, body}
+		}()
+	}
+	start.Done()
+	wg.Wait()
+
+	var winner map[string]any
+	for _, r := range results {
+		switch {
+		case r.status == http.StatusOK:
+			if winner != nil {
+				t.Fatal("two concurrent uses of one refresh token both got tokens")
+			}
+			winner = r.body
+		case r.status != http.StatusBadRequest || r.body["error"] != "invalid_grant":
+			t.Errorf("a losing request got %d %v, want 400 invalid_grant", r.status, r.body)
+		}
+	}
+	if winner == nil {
+		t.Fatal("no request got tokens")
+	}
+
+	// Every token of the victim authorization is dead, the winner's too.
+	for name, tok := range map[string]string{"original": victim.AccessToken, "winner's": winner["access_token"].(string)} {
+		status, _, h := e.fhirGet(tok, "Patient/"+demo.PatientJill)
+		if status != http.StatusUnauthorized || !strings.Contains(h.Get("WWW-Authenticate"), `error="invalid_token"`) {
+			t.Errorf("%s access token: %d %q, want 401 invalid_token", name, status, h.Get("WWW-Authenticate"))
+		}
+	}
+	resp, body := e.postToken(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {winner["refresh_token"].(string)},
+		"client_id": {"test-public"}}, "", "")
+	if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_grant" ||
+		!strings.Contains(body["error_description"].(string), "used twice") {
+		t.Errorf("winner's refresh token: %d %v, want invalid_grant saying a token was used twice", resp.StatusCode, body)
+	}
+	as, err := e.st.ListUserAuthorizations(context.Background(), "user-patient")
+	if err != nil || len(as) != 2 {
+		t.Fatalf("authorizations: %v, %d", err, len(as))
+	}
+	ended := 0
+	for _, a := range as {
+		if !a.EndedAt.IsZero() {
+			ended++
+			if a.EndReason != store.EndRefreshTokenReuse {
+				t.Errorf("end reason = %q, want %q", a.EndReason, store.EndRefreshTokenReuse)
+			}
+		}
+	}
+	if ended != 1 {
+		t.Errorf("%d authorizations ended, want exactly the victim's", ended)
+	}
+
+	// The bystander authorization still works, at both endpoints.
+	if status, _, _ := e.fhirGet(bystander.AccessToken, "Patient/"+demo.PatientJill); status != http.StatusOK {
+		t.Errorf("other authorization's access token: %d, want 200", status)
+	}
+	resp, body = e.postToken(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {bystander.RefreshToken},
+		"client_id": {"test-public"}}, "", "")
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("other authorization's refresh: %d %v, want 200", resp.StatusCode, body)
+	}
+}
