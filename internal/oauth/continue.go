@@ -76,19 +76,23 @@ func (s *Server) issueCode(r *http.Request, req store.AuthRequest) (string, erro
 		CreatedAt:  now,
 		LastUsedAt: now,
 	}
+	client, err := s.st.GetClient(ctx, req.ClientID)
+	if err != nil {
+		return "", serverError(err)
+	}
 	switch {
 	case a.Offline:
-		// Lifetimes of offline access belong to the refresh-token policy.
+		a.ExpiresAt = now.Add(s.policyFor(client).offlineLifetime)
 	case granted.Has("online_access"):
 		a.ExpiresAt = now.Add(s.onlineTTL)
 	default:
-		a.ExpiresAt = now.Add(s.codeTTL + s.accessTTL)
+		a.ExpiresAt = now.Add(s.codeTTL + s.policyFor(client).accessTTL)
 	}
 	if err := s.st.CreateAuthorization(ctx, a); err != nil {
 		return "", serverError(err)
 	}
 	code := randomToken()
-	err := s.st.CreateCode(ctx, store.Code{
+	err = s.st.CreateCode(ctx, store.Code{
 		Hash:            store.Hash(code),
 		AuthorizationID: a.ID,
 		ClientID:        req.ClientID,

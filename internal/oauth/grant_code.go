@@ -57,7 +57,7 @@ func (s *Server) grantAuthorizationCode(r *http.Request, client store.Client, p 
 	if !a.Live(now) {
 		return nil, endedError(a, now)
 	}
-	return s.issueTokens(r, a, a.Scope, code.Nonce, true)
+	return s.issueTokens(r, client, a, a.Scope, code.Nonce, true)
 }
 
 // verifyPKCE checks verifier against an S256 challenge (RFC 7636 §4.6).

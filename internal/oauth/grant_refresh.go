@@ -51,7 +51,7 @@ func (s *Server) grantRefreshToken(r *http.Request, client store.Client, p param
 		AuthorizationID: a.ID,
 		ClientID:        client.ID,
 		CreatedAt:       now,
-		ExpiresAt:       old.ExpiresAt,
+		ExpiresAt:       s.policyFor(client).refreshExpiry(a, now),
 	}, now)
 	switch {
 	case errors.Is(err, store.ErrAlreadyUsed):
@@ -61,7 +61,7 @@ func (s *Server) grantRefreshToken(r *http.Request, client store.Client, p param
 	case err != nil:
 		return nil, serverError(err)
 	}
-	resp, err := s.issueTokens(r, a, scope, "", false)
+	resp, err := s.issueTokens(r, client, a, scope, "", false)
 	if err != nil {
 		return nil, err
 	}

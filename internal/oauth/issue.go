@@ -40,9 +40,10 @@ type idClaims struct {
 // issueTokens signs an access token for a with scope and, for a code
 // exchange (first), an id_token when openid was granted and the first
 // refresh token when offline_access or online_access was granted.
-func (s *Server) issueTokens(r *http.Request, a store.Authorization, scope, nonce string, first bool) (*tokenResponse, error) {
+func (s *Server) issueTokens(r *http.Request, client store.Client, a store.Authorization, scope, nonce string, first bool) (*tokenResponse, error) {
 	ctx := r.Context()
 	now := s.now()
+	pol := s.policyFor(client)
 	user, err := s.st.GetUser(ctx, a.UserID)
 	if err != nil {
 		return nil, serverError(err)
@@ -55,7 +56,7 @@ func (s *Server) issueTokens(r *http.Request, a store.Authorization, scope, nonc
 		ClientID:        a.ClientID,
 		Scope:           scope,
 		IssuedAt:        now.Unix(),
-		Expiry:          now.Add(s.accessTTL).Unix(),
+		Expiry:          now.Add(pol.accessTTL).Unix(),
 		ID:              randomToken(),
 		AuthorizationID: a.ID,
 		Patient:         a.PatientID,
@@ -70,14 +71,14 @@ func (s *Server) issueTokens(r *http.Request, a store.Authorization, scope, nonc
 	resp := &tokenResponse{
 		AccessToken: at,
 		TokenType:   "Bearer",
-		ExpiresIn:   int64(s.accessTTL / time.Second),
+		ExpiresIn:   int64(pol.accessTTL / time.Second),
 		Scope:       scope,
 		Patient:     a.PatientID,
 	}
 	if first && set.Has("openid") {
 		id := idClaims{
 			Issuer: s.issuer, Subject: user.ID, Audience: a.ClientID,
-			IssuedAt: now.Unix(), Expiry: now.Add(s.accessTTL).Unix(), Nonce: nonce,
+			IssuedAt: now.Unix(), Expiry: now.Add(pol.accessTTL).Unix(), Nonce: nonce,
 		}
 		if set.Has("fhirUser") && user.FHIRUser != "" {
 			id.FHIRUser = s.fhirBase + "/" + user.FHIRUser
@@ -96,7 +97,7 @@ func (s *Server) issueTokens(r *http.Request, a store.Authorization, scope, nonc
 			AuthorizationID: a.ID,
 			ClientID:        a.ClientID,
 			CreatedAt:       now,
-			ExpiresAt:       a.ExpiresAt,
+			ExpiresAt:       pol.refreshExpiry(a, now),
 		})
 		if err != nil {
 			return nil, serverError(err)

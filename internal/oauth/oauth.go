@@ -40,10 +40,18 @@ type Config struct {
 	LoginPath string
 	Now       func() time.Time
 
-	CodeTTL        time.Duration // default 60 s
-	AccessTokenTTL time.Duration // default 1 h
+	CodeTTL time.Duration // default 60 s
+	// AccessTokenTTL is the access-token lifetime; default 1 h. A client's
+	// own AccessTokenTTL may only shorten it.
+	AccessTokenTTL time.Duration
 	AuthRequestTTL time.Duration // default 15 min
 	OnlineTTL      time.Duration // online_access lifetime; default 12 h
+	// RefreshIdleTTL is how long an unused refresh token stays valid;
+	// default 30 days. Every rotation starts a new period.
+	RefreshIdleTTL time.Duration
+	// OfflineLifetime bounds an offline_access authorization from its
+	// creation, however often it is refreshed; default 180 days.
+	OfflineLifetime time.Duration
 	// EndedCacheTTL bounds how long another process's ending of an
 	// authorization may go unseen by the access-token check; default 1 s.
 	EndedCacheTTL time.Duration
@@ -61,6 +69,7 @@ type Server struct {
 	now      func() time.Time
 
 	codeTTL, accessTTL, requestTTL, onlineTTL time.Duration
+	refreshIdleTTL, offlineLifetime           time.Duration
 
 	tokens *tokenCache
 	ended  *endedSet
@@ -87,6 +96,9 @@ func New(cfg Config) (*Server, error) {
 		accessTTL:  orDefault(cfg.AccessTokenTTL, time.Hour),
 		requestTTL: orDefault(cfg.AuthRequestTTL, 15*time.Minute),
 		onlineTTL:  orDefault(cfg.OnlineTTL, 12*time.Hour),
+
+		refreshIdleTTL:  orDefault(cfg.RefreshIdleTTL, 30*24*time.Hour),
+		offlineLifetime: orDefault(cfg.OfflineLifetime, 180*24*time.Hour),
 	}
 	s.fhirBase = s.issuer + "/fhir"
 	if s.logger == nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -116,5 +117,69 @@ func TestRefreshRace(t *testing.T) {
 		"client_id": {"test-public"}}, "", "")
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("other authorization's refresh: %d %v, want 200", resp.StatusCode, body)
+	}
+}
+
+// TestLifetimes: the access-token lifetime, the refresh-token idle timeout
+// and the absolute lifetime of an offline authorization, set per client
+// (issue 4 item 3).
+func TestLifetimes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.st.CreateClient(ctx, store.Client{ID: "short-lived", Name: "Short", Type: store.ClientPublic,
+		RedirectURIs: []string{testRedirect}, Scope: demo.AppScope,
+		AccessTokenTTL: 5 * time.Minute, RefreshIdleTTL: time.Hour, OfflineLifetime: 150 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	conf := e.oauthConfig("short-lived", "launch/patient", "patient/*.rs", "offline_access")
+	v := oauth2.GenerateVerifier()
+	q := e.authorize(launch{conf: conf, verifier: v, username: "patient", password: "patient-demo"})
+	tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tok.Extra("expires_in"); got != float64(300) {
+		t.Errorf("expires_in = %v, want 300", got)
+	}
+	e.clock.Advance(5 * time.Minute)
+	if status, _, _ := e.fhirGet(tok.AccessToken, "Patient/"+demo.PatientJill); status != http.StatusUnauthorized {
+		t.Errorf("access token after its lifetime: %d, want 401", status)
+	}
+	refresh := func(rt string) (int, map[string]any) {
+		resp, body := e.postToken(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {"short-lived"}}, "", "")
+		return resp.StatusCode, body
+	}
+	// Used within the idle period, the refresh token rotates and the period restarts.
+	e.clock.Advance(50 * time.Minute) // t = 55 min
+	status, body := refresh(tok.RefreshToken)
+	if status != http.StatusOK {
+		t.Fatalf("refresh within the idle period: %d %v", status, body)
+	}
+	rt := body["refresh_token"].(string)
+	e.clock.Advance(61 * time.Minute) // t = 116 min: idle for 61 min
+	if status, body := refresh(rt); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Fatalf("refresh after the idle timeout: %d %v, want invalid_grant", status, body)
+	}
+
+	// A fresh authorization: the absolute lifetime caps it however often it is used.
+	q = e.authorize(launch{conf: conf, verifier: v, username: "patient", password: "patient-demo"})
+	tok, err = conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt = tok.RefreshToken
+	for elapsed := time.Duration(0); ; elapsed += 50 * time.Minute {
+		e.clock.Advance(50 * time.Minute)
+		status, body := refresh(rt)
+		if elapsed+50*time.Minute >= 150*time.Minute {
+			if status != http.StatusBadRequest || !strings.Contains(body["error_description"].(string), "expired") {
+				t.Errorf("refresh at %v, past the offline lifetime: %d %v, want invalid_grant saying it expired", elapsed+50*time.Minute, status, body)
+			}
+			break
+		}
+		if status != http.StatusOK {
+			t.Fatalf("refresh at %v: %d %v, want 200", elapsed+50*time.Minute, status, body)
+		}
+		rt = body["refresh_token"].(string)
 	}
 }

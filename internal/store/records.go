@@ -27,6 +27,17 @@ type Client struct {
 	// Scope is the space-separated set of scopes the client may be granted.
 	Scope     string
 	CreatedAt time.Time
+
+	// Token policy for this client; a zero duration takes the server's
+	// default.
+	AccessTokenTTL time.Duration
+	// RefreshIdleTTL is how long a refresh token stays usable unused.
+	RefreshIdleTTL time.Duration
+	// OfflineLifetime bounds an offline authorization from its creation.
+	OfflineLifetime time.Duration
+	// RequireDPoP makes every access token of the client DPoP-bound
+	// (RFC 9449 §5.2, dpop_bound_access_tokens).
+	RequireDPoP bool
 }
 
 // Clients stores registered apps.

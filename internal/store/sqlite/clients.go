@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
-const clientColumns = `id, name, type, secret_hash, redirect_uris, scope, created_at`
+const clientColumns = `id, name, type, secret_hash, redirect_uris, scope, created_at,
+	access_token_ttl_ms, refresh_idle_ttl_ms, offline_lifetime_ms, require_dpop`
 
 // CreateClient implements store.Clients.
 func (db *DB) CreateClient(ctx context.Context, c store.Client) error {
@@ -17,8 +19,9 @@ func (db *DB) CreateClient(ctx context.Context, c store.Client) error {
 		return wrap("create client", err)
 	}
 	_, err = db.sql.ExecContext(ctx,
-		`INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.Name, string(c.Type), c.SecretHash, uris, c.Scope, micros(c.CreatedAt))
+		`INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Name, string(c.Type), c.SecretHash, uris, c.Scope, micros(c.CreatedAt),
+		c.AccessTokenTTL.Milliseconds(), c.RefreshIdleTTL.Milliseconds(), c.OfflineLifetime.Milliseconds(), c.RequireDPoP)
 	return wrap("create client", err)
 }
 
@@ -59,10 +62,16 @@ func scanClient(r rowScanner) (store.Client, error) {
 		typ     string
 		uris    string
 		created nullMicros
+
+		accessMS, idleMS, offlineMS int64
 	)
-	if err := r.Scan(&c.ID, &c.Name, &typ, &c.SecretHash, &uris, &c.Scope, &created); err != nil {
+	if err := r.Scan(&c.ID, &c.Name, &typ, &c.SecretHash, &uris, &c.Scope, &created,
+		&accessMS, &idleMS, &offlineMS, &c.RequireDPoP); err != nil {
 		return store.Client{}, err
 	}
+	c.AccessTokenTTL = time.Duration(accessMS) * time.Millisecond
+	c.RefreshIdleTTL = time.Duration(idleMS) * time.Millisecond
+	c.OfflineLifetime = time.Duration(offlineMS) * time.Millisecond
 	c.Type = store.ClientType(typ)
 	c.CreatedAt = created.time()
 	var err error

@@ -16,10 +16,12 @@ func testClients(t *testing.T, open Opener) {
 		}{
 			{"confidential, every field", store.Client{
 				ID: "client-conf", Name: "Growth Chart", Type: store.ClientConfidentialSymmetric,
-				SecretHash:   store.Hash("s3cret"),
-				RedirectURIs: []string{"https://app.example/cb", "http://localhost:8080/cb?x=1"},
-				Scope:        "launch openid fhirUser patient/*.rs offline_access",
-				CreatedAt:    at(0),
+				SecretHash:     store.Hash("s3cret"),
+				RedirectURIs:   []string{"https://app.example/cb", "http://localhost:8080/cb?x=1"},
+				Scope:          "launch openid fhirUser patient/*.rs offline_access",
+				CreatedAt:      at(0),
+				AccessTokenTTL: 5 * time.Minute, RefreshIdleTTL: 24 * time.Hour,
+				OfflineLifetime: 90 * 24 * time.Hour, RequireDPoP: true,
 			}},
 			{"public, zero time, no URIs", store.Client{
 				ID: "client-pub", Name: "", Type: store.ClientPublic,
