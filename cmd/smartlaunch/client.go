@@ -26,6 +26,10 @@ func clientAdd(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	name := fs.String("name", "", "the app's name, shown to users")
 	typ := fs.String("type", "public", "client type: public or confidential-symmetric")
 	scope := fs.String("scope", defaultClientScope, "space-separated scopes the app may be granted")
+	accessTTL := fs.Duration("access-token-ttl", 0, "access-token lifetime for this app, at most the server's (default: the server's)")
+	idleTTL := fs.Duration("refresh-idle-ttl", 0, "how long an unused refresh token stays valid (default: the server's)")
+	offline := fs.Duration("offline-lifetime", 0, "absolute lifetime of an offline authorization (default: the server's)")
+	requireDPoP := fs.Bool("require-dpop", false, "require DPoP-bound access tokens (RFC 9449)")
 	var redirects stringsFlag
 	fs.Var(&redirects, "redirect-uri", "an exact redirect URI (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -52,7 +56,13 @@ func clientAdd(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if *name == "" {
 		*name = *id
 	}
-	c := store.Client{ID: *id, Name: *name, Type: ct, RedirectURIs: redirects, Scope: *scope, CreatedAt: time.Now()}
+	for name, d := range map[string]time.Duration{"access-token-ttl": *accessTTL, "refresh-idle-ttl": *idleTTL, "offline-lifetime": *offline} {
+		if d < 0 || (d > 0 && d < time.Second) {
+			return fmt.Errorf("client add: --%s must be at least 1s", name)
+		}
+	}
+	c := store.Client{ID: *id, Name: *name, Type: ct, RedirectURIs: redirects, Scope: *scope, CreatedAt: time.Now(),
+		AccessTokenTTL: *accessTTL, RefreshIdleTTL: *idleTTL, OfflineLifetime: *offline, RequireDPoP: *requireDPoP}
 	out := struct {
 		ClientID     string `json:"client_id"`
 		ClientSecret string `json:"client_secret,omitempty"`

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smartlaunch/smartlaunch/internal/password"
 	"github.com/smartlaunch/smartlaunch/internal/store"
@@ -168,6 +169,8 @@ func TestClientAdd(t *testing.T) {
 		{"fragment redirect (A-14)", []string{"--redirect-uri", "https://app.example/cb#x"}, "fragment", false},
 		{"bad type", []string{"--type", "asymmetric", "--redirect-uri", "http://127.0.0.1:1/cb"}, "--type", false},
 		{"bad scope", []string{"--redirect-uri", "http://127.0.0.1:1/cb", "--scope", "patient/Observation.dus"}, "invalid scopes", false},
+		{"negative lifetime", []string{"--redirect-uri", "http://127.0.0.1:1/cb", "--refresh-idle-ttl", "-1h"}, "at least 1s", false},
+		{"with policy", []string{"--redirect-uri", "http://127.0.0.1:1/cb", "--access-token-ttl", "5m", "--offline-lifetime", "720h", "--require-dpop"}, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -197,6 +200,9 @@ func TestClientAdd(t *testing.T) {
 			c, err := st.GetClient(context.Background(), got.ClientID)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.name == "with policy" && (c.AccessTokenTTL != 5*time.Minute || c.OfflineLifetime != 720*time.Hour || !c.RequireDPoP) {
+				t.Errorf("stored policy %v %v %v, want 5m 720h true", c.AccessTokenTTL, c.OfflineLifetime, c.RequireDPoP)
 			}
 			if tt.wantSecret && (c.SecretHash != store.Hash(*got.ClientSecret) || strings.Contains(c.SecretHash, *got.ClientSecret)) {
 				t.Error("the stored secret is not the SHA-256 hash of the printed one")

@@ -23,11 +23,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", defaultData, "data directory (SQLite database, keys)")
 	baseURL := fs.String("base-url", "", "public base URL when behind a proxy or TLS terminator (default http://ADDR)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	accessTTL := fs.Duration("access-token-ttl", time.Hour, "access-token lifetime")
+	idleTTL := fs.Duration("refresh-idle-ttl", 30*24*time.Hour, "how long an unused refresh token stays valid")
+	offline := fs.Duration("offline-lifetime", 180*24*time.Hour, "absolute lifetime of an offline_access authorization")
+	online := fs.Duration("online-lifetime", 12*time.Hour, "lifetime of an online_access authorization (the sign-in session)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	for name, d := range map[string]time.Duration{"access-token-ttl": *accessTTL, "refresh-idle-ttl": *idleTTL,
+		"offline-lifetime": *offline, "online-lifetime": *online} {
+		if d < time.Second {
+			return fmt.Errorf("serve: --%s must be at least 1s", name)
+		}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -60,7 +70,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *baseURL == "" {
 		*baseURL = defaultBaseURL(ln.Addr())
 	}
-	app, err := server.New(ctx, server.Config{Store: st, BaseURL: strings.TrimSuffix(*baseURL, "/"), Logger: logger})
+	app, err := server.New(ctx, server.Config{Store: st, BaseURL: strings.TrimSuffix(*baseURL, "/"), Logger: logger,
+		AccessTokenTTL: *accessTTL, RefreshIdleTTL: *idleTTL, OfflineLifetime: *offline, OnlineTTL: *online})
 	if err != nil {
 		return err
 	}

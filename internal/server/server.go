@@ -28,8 +28,11 @@ type Config struct {
 	BaseURL string
 	Logger  *slog.Logger
 	Now     func() time.Time
-	// AccessTokenTTL overrides the access-token lifetime (default 1 h).
-	AccessTokenTTL time.Duration
+	// Token lifetimes; zero takes the defaults documented in oauth.Config.
+	AccessTokenTTL  time.Duration
+	RefreshIdleTTL  time.Duration
+	OfflineLifetime time.Duration
+	OnlineTTL       time.Duration
 }
 
 // Server is the assembled application.
@@ -65,7 +68,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	as, err := oauth.New(oauth.Config{
 		Store: cfg.Store, Keys: ks, Pages: pages, Logger: cfg.Logger.With("component", "oauth"),
-		Issuer: cfg.BaseURL, LoginPath: "/login", Now: cfg.Now, AccessTokenTTL: cfg.AccessTokenTTL,
+		Issuer: cfg.BaseURL, LoginPath: "/login", Now: cfg.Now,
+		AccessTokenTTL: cfg.AccessTokenTTL, RefreshIdleTTL: cfg.RefreshIdleTTL,
+		OfflineLifetime: cfg.OfflineLifetime, OnlineTTL: cfg.OnlineTTL,
 	})
 	if err != nil {
 		return nil, err
