@@ -22,6 +22,7 @@ type Store interface {
 	store.Users
 	store.Clients
 	store.Resources
+	store.Sessions
 }
 
 // Config configures the consent pages.
@@ -35,8 +36,11 @@ type Config struct {
 	ContinuePath string
 	// SecureCookies sets the Secure attribute; true when served over HTTPS.
 	SecureCookies bool
-	Logger        *slog.Logger
-	Now           func() time.Time
+	// SessionTTL is how long a sign-in session lasts (and with it any
+	// online_access authorization approved in it); default 12 h.
+	SessionTTL time.Duration
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Pages serves the sign-in, picker and consent pages.
@@ -58,6 +62,9 @@ func New(cfg Config) (*Pages, error) {
 	if p.now == nil {
 		p.now = time.Now
 	}
+	if p.cfg.SessionTTL <= 0 {
+		p.cfg.SessionTTL = 12 * time.Hour
+	}
 	return p, nil
 }
 
@@ -71,6 +78,8 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	mux.Handle("POST /pick", secure(http.HandlerFunc(p.pick)))
 	mux.Handle("GET /consent", secure(http.HandlerFunc(p.consentPage)))
 	mux.Handle("POST /consent", secure(http.HandlerFunc(p.consent)))
+	mux.Handle("GET /logout", secure(http.HandlerFunc(p.logoutPage)))
+	mux.Handle("POST /logout", secure(http.HandlerFunc(p.logout)))
 }
 
 // MaxFormBytes bounds the forms these pages accept.

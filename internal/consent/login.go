@@ -60,7 +60,13 @@ func (p *Pages) login(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, err)
 		return
 	}
+	sessionID, err := p.startSession(r.Context(), w, u)
+	if err != nil {
+		p.fail(w, err)
+		return
+	}
 	req.UserID = u.ID
+	req.SessionID = sessionID
 	req.PatientID = ""
 	if needsPatient(req.Scope) {
 		choices, err := p.patientChoices(r.Context(), u)

@@ -3,6 +3,7 @@ package oauth
 import (
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -84,7 +85,13 @@ func (s *Server) issueCode(r *http.Request, req store.AuthRequest) (string, erro
 	case a.Offline:
 		a.ExpiresAt = now.Add(s.policyFor(client).offlineLifetime)
 	case granted.Has("online_access"):
-		a.ExpiresAt = now.Add(s.onlineTTL)
+		// Online access lives as long as the sign-in session it was
+		// approved in (SMART App Launch §4.13, R-OIDC-11).
+		sess, err := s.st.GetSession(ctx, req.SessionID)
+		if err != nil {
+			return "", serverError(fmt.Errorf("online_access without a session: %w", err))
+		}
+		a.SessionID, a.ExpiresAt = sess.ID, sess.ExpiresAt
 	default:
 		a.ExpiresAt = now.Add(s.codeTTL + s.policyFor(client).accessTTL)
 	}

@@ -41,6 +41,15 @@ func (s *Server) grantRefreshToken(r *http.Request, client store.Client, p param
 	if !a.Live(now) {
 		return nil, endedError(a, now)
 	}
+	if a.SessionID != "" {
+		sess, err := s.st.GetSession(ctx, a.SessionID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, serverError(err)
+		}
+		if err != nil || !sess.Live(now) {
+			return nil, newError(ErrInvalidGrant, "access ended: the user signed out, and this app had access only while they were signed in")
+		}
+	}
 	scope, err := narrowScope(a.Scope, p.get("scope"))
 	if err != nil {
 		return nil, err

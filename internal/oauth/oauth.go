@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/keys"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/web"
@@ -24,14 +25,17 @@ type Store interface {
 	store.Codes
 	store.Authorizations
 	store.RefreshTokens
+	store.Sessions
 }
 
 // Config configures a Server. Build it in cmd; zero durations take the
 // defaults below.
 type Config struct {
-	Store  Store
-	Keys   *keys.Set
-	Pages  *web.Pages
+	Store Store
+	Keys  *keys.Set
+	Pages *web.Pages
+	// Audit records security events; nil records none.
+	Audit  *audit.Recorder
 	Logger *slog.Logger
 	// Issuer is the server's public base URL, such as "https://ehr.example";
 	// the FHIR base is Issuer + "/fhir".
@@ -45,7 +49,6 @@ type Config struct {
 	// own AccessTokenTTL may only shorten it.
 	AccessTokenTTL time.Duration
 	AuthRequestTTL time.Duration // default 15 min
-	OnlineTTL      time.Duration // online_access lifetime; default 12 h
 	// RefreshIdleTTL is how long an unused refresh token stays valid;
 	// default 30 days. Every rotation starts a new period.
 	RefreshIdleTTL time.Duration
@@ -62,14 +65,15 @@ type Server struct {
 	st       Store
 	keys     *keys.Set
 	pages    *web.Pages
+	audit    *audit.Recorder
 	logger   *slog.Logger
 	issuer   string
 	fhirBase string
 	login    string
 	now      func() time.Time
 
-	codeTTL, accessTTL, requestTTL, onlineTTL time.Duration
-	refreshIdleTTL, offlineLifetime           time.Duration
+	codeTTL, accessTTL, requestTTL  time.Duration
+	refreshIdleTTL, offlineLifetime time.Duration
 
 	tokens *tokenCache
 	ended  *endedSet
@@ -88,6 +92,7 @@ func New(cfg Config) (*Server, error) {
 		st:         cfg.Store,
 		keys:       cfg.Keys,
 		pages:      cfg.Pages,
+		audit:      cfg.Audit,
 		logger:     cfg.Logger,
 		issuer:     strings.TrimSuffix(cfg.Issuer, "/"),
 		login:      cfg.LoginPath,
@@ -95,7 +100,6 @@ func New(cfg Config) (*Server, error) {
 		codeTTL:    orDefault(cfg.CodeTTL, 60*time.Second),
 		accessTTL:  orDefault(cfg.AccessTokenTTL, time.Hour),
 		requestTTL: orDefault(cfg.AuthRequestTTL, 15*time.Minute),
-		onlineTTL:  orDefault(cfg.OnlineTTL, 12*time.Hour),
 
 		refreshIdleTTL:  orDefault(cfg.RefreshIdleTTL, 30*24*time.Hour),
 		offlineLifetime: orDefault(cfg.OfflineLifetime, 180*24*time.Hour),

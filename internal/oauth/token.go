@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"net/http"
 	"net/url"
 
@@ -113,13 +114,25 @@ func (s *Server) authenticateClient(r *http.Request, p params) (store.Client, er
 	return c, nil
 }
 
-// EndAuthorization ends the authorization id for reason and makes this
-// process's access-token check refuse its tokens at once; other processes
-// see it within Config.EndedCacheTTL.
+// EndAuthorization ends the authorization id for reason, records an audit
+// event, and makes this process's access-token check refuse its tokens at
+// once; other processes see it within Config.EndedCacheTTL.
 func (s *Server) EndAuthorization(ctx context.Context, id string, reason store.EndReason) {
-	if err := s.st.EndAuthorization(ctx, id, s.now(), reason); err != nil {
-		s.logger.Error("end authorization", "reason", reason, "err", err)
-	}
 	s.ended.add(id, s.now())
+	ended, err := s.st.EndAuthorization(ctx, id, s.now(), reason)
+	if err != nil {
+		s.logger.Error("end authorization", "reason", reason, "err", err)
+		return
+	}
+	if !ended {
+		return // already ended: the first reason and event stand
+	}
+	a, err := s.st.GetAuthorization(ctx, id)
+	if err != nil {
+		s.logger.Error("end authorization: get", "err", err)
+		return
+	}
+	s.audit.Record(ctx, store.AuditEvent{Type: audit.AuthorizationEnded, UserID: a.UserID, ClientID: a.ClientID,
+		AuthorizationID: id, Detail: string(reason)})
 	s.logger.Warn("authorization ended", "authorization", id, "reason", reason)
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -108,6 +109,10 @@ func TestRefreshRace(t *testing.T) {
 	if ended != 1 {
 		t.Errorf("%d authorizations ended, want exactly the victim's", ended)
 	}
+	evs, err := e.st.ListAuditEvents(context.Background(), store.AuditQuery{UserID: "user-patient"})
+	if err != nil || len(evs) != 1 || evs[0].Type != "authorization.ended" || evs[0].Detail != string(store.EndRefreshTokenReuse) {
+		t.Errorf("audit events = %+v (%v), want exactly one authorization.ended for refresh_token_reuse", evs, err)
+	}
 
 	// The bystander authorization still works, at both endpoints.
 	if status, _, _ := e.fhirGet(bystander.AccessToken, "Patient/"+demo.PatientJill); status != http.StatusOK {
@@ -181,5 +186,39 @@ func TestLifetimes(t *testing.T) {
 			t.Fatalf("refresh at %v: %d %v, want 200", elapsed+50*time.Minute, status, body)
 		}
 		rt = body["refresh_token"].(string)
+	}
+}
+
+// TestOnlineAccessEndsWithSession: an online_access refresh token works
+// only while the sign-in session it was approved in lives; signing out
+// ends it (R-OIDC-11).
+func TestOnlineAccessEndsWithSession(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	conf := e.oauthConfig("test-public", "launch/patient", "patient/*.rs", "online_access")
+	v := oauth2.GenerateVerifier()
+	b := newBrowser(t, testRedirect)
+	p := b.get(conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("aud", e.fhir)))
+	p = b.submit(p, url.Values{"username": {"patient"}, "password": {"patient-demo"}})
+	q := e.appRedirect(b.submit(p, url.Values{"decision": {"allow"}}))
+	tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v))
+	if err != nil || tok.RefreshToken == "" {
+		t.Fatalf("exchange: %v, refresh token %q", err, tok.RefreshToken)
+	}
+	next, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	if err != nil {
+		t.Fatalf("refresh while signed in: %v", err)
+	}
+	out := b.get(e.base + "/logout")
+	if out.Status != http.StatusOK {
+		t.Fatalf("logout page: %v", out)
+	}
+	if got := b.submit(out, nil); got.Status != http.StatusOK || !strings.Contains(got.Body, "signed out") {
+		t.Fatalf("sign out: %v", got)
+	}
+	_, err = conf.TokenSource(ctx, &oauth2.Token{RefreshToken: next.RefreshToken}).Token()
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" || !strings.Contains(re.ErrorDescription, "signed out") {
+		t.Fatalf("refresh after signing out: %v, want invalid_grant saying the user signed out", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/consent"
 	"github.com/smartlaunch/smartlaunch/internal/fhir"
 	"github.com/smartlaunch/smartlaunch/internal/keys"
@@ -32,7 +33,8 @@ type Config struct {
 	AccessTokenTTL  time.Duration
 	RefreshIdleTTL  time.Duration
 	OfflineLifetime time.Duration
-	OnlineTTL       time.Duration
+	// OnlineTTL is the sign-in session lifetime, which bounds online_access.
+	OnlineTTL time.Duration
 }
 
 // Server is the assembled application.
@@ -66,11 +68,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	rec := audit.New(cfg.Store, cfg.Logger.With("component", "audit"), cfg.Now)
 	as, err := oauth.New(oauth.Config{
-		Store: cfg.Store, Keys: ks, Pages: pages, Logger: cfg.Logger.With("component", "oauth"),
+		Store: cfg.Store, Keys: ks, Pages: pages, Audit: rec, Logger: cfg.Logger.With("component", "oauth"),
 		Issuer: cfg.BaseURL, LoginPath: "/login", Now: cfg.Now,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshIdleTTL: cfg.RefreshIdleTTL,
-		OfflineLifetime: cfg.OfflineLifetime, OnlineTTL: cfg.OnlineTTL,
+		OfflineLifetime: cfg.OfflineLifetime,
 	})
 	if err != nil {
 		return nil, err
@@ -81,7 +84,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	cp, err := consent.New(consent.Config{
 		Store: cfg.Store, Pages: pages, Secret: secret, ContinuePath: "/authorize/continue",
-		SecureCookies: base.Scheme == "https", Logger: cfg.Logger.With("component", "consent"), Now: cfg.Now,
+		SecureCookies: base.Scheme == "https", SessionTTL: cfg.OnlineTTL,
+		Logger: cfg.Logger.With("component", "consent"), Now: cfg.Now,
 	})
 	if err != nil {
 		return nil, err

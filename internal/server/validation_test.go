@@ -343,7 +343,7 @@ func TestRevokedAuthorization(t *testing.T) {
 			if inProcess {
 				e.app.OAuth.EndAuthorization(ctx, as[0].ID, store.EndUserRevoked)
 			} else {
-				if err := e.st.EndAuthorization(ctx, as[0].ID, e.clock.Now(), store.EndAdminRevoked); err != nil {
+				if _, err := e.st.EndAuthorization(ctx, as[0].ID, e.clock.Now(), store.EndAdminRevoked); err != nil {
 					t.Fatal(err)
 				}
 				e.clock.Advance(1e9)

@@ -107,6 +107,8 @@ type AuthRequest struct {
 	PatientID    string
 	GrantedScope string
 	Decision     Decision
+	// SessionID is the sign-in session the person answered in.
+	SessionID string
 	// ProofHash is Hash of the one-time proof the consent pages hand to the
 	// browser that answered; only that browser can complete the request.
 	ProofHash string
@@ -119,8 +121,8 @@ type AuthRequests interface {
 	// GetAuthRequest returns the request, or ErrNotFound.
 	GetAuthRequest(ctx context.Context, id string) (AuthRequest, error)
 	// UpdateAuthRequest replaces the user-supplied fields (UserID, PatientID,
-	// GrantedScope, Decision, ProofHash) of a stored request; ErrNotFound if
-	// it is gone.
+	// GrantedScope, Decision, SessionID, ProofHash) of a stored request;
+	// ErrNotFound if it is gone.
 	UpdateAuthRequest(ctx context.Context, r AuthRequest) error
 	// TakeAuthRequest deletes the request and returns it. Of any number of
 	// concurrent calls for one ID exactly one succeeds; the rest get ErrNotFound.
@@ -179,7 +181,10 @@ type Authorization struct {
 	PatientID string // launch context; empty when none
 	Scope     string // granted, space-separated
 	// Offline is true when offline_access was granted.
-	Offline    bool
+	Offline bool
+	// SessionID, for an online_access authorization, is the sign-in
+	// session it lives no longer than.
+	SessionID  string
 	CreatedAt  time.Time
 	LastUsedAt time.Time
 	// ExpiresAt is when the authorization lapses by itself; zero means never.
@@ -202,9 +207,11 @@ type Authorizations interface {
 	CreateAuthorization(ctx context.Context, a Authorization) error
 	// GetAuthorization returns the authorization, or ErrNotFound.
 	GetAuthorization(ctx context.Context, id string) (Authorization, error)
-	// EndAuthorization ends the authorization at time at for reason. Ending
-	// an already ended authorization changes nothing and is not an error.
-	EndAuthorization(ctx context.Context, id string, at time.Time, reason EndReason) error
+	// EndAuthorization ends the authorization at time at for reason and
+	// reports whether this call ended it. Ending an already ended
+	// authorization changes nothing, reports false, and is not an error; of
+	// concurrent calls exactly one reports true.
+	EndAuthorization(ctx context.Context, id string, at time.Time, reason EndReason) (bool, error)
 	// TouchAuthorization sets LastUsedAt to at.
 	TouchAuthorization(ctx context.Context, id string, at time.Time) error
 	// ListEndedAuthorizations returns the IDs of authorizations whose EndedAt
@@ -256,4 +263,62 @@ type Keys interface {
 	CreateKey(ctx context.Context, k SigningKey) error
 	// ListKeys returns every key, oldest first.
 	ListKeys(ctx context.Context) ([]SigningKey, error)
+}
+
+// Session is a person's sign-in at the authorization server. An
+// online_access authorization lives only as long as the session it was
+// approved in.
+type Session struct {
+	// ID is Hash of the session cookie's value.
+	ID        string
+	UserID    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	EndedAt   time.Time
+}
+
+// Live reports whether the session is neither ended nor expired at now.
+func (s Session) Live(now time.Time) bool {
+	return s.EndedAt.IsZero() && now.Before(s.ExpiresAt)
+}
+
+// Sessions stores sign-in sessions.
+type Sessions interface {
+	// CreateSession stores a new session; ErrConflict if the ID is taken.
+	CreateSession(ctx context.Context, s Session) error
+	// GetSession returns the session, or ErrNotFound.
+	GetSession(ctx context.Context, id string) (Session, error)
+	// EndSession ends the session at time at (signing out). Ending an
+	// ended session changes nothing; an unknown ID gives ErrNotFound.
+	EndSession(ctx context.Context, id string, at time.Time) error
+}
+
+// AuditEvent is one security-relevant event, kept for operators and shown
+// to users in their own views.
+type AuditEvent struct {
+	ID              int64 // assigned by the store, increasing
+	At              time.Time
+	Type            string // such as "authorization.ended"
+	UserID          string
+	ClientID        string
+	AuthorizationID string
+	// Detail is a short machine-readable reason, such as an EndReason;
+	// never a secret.
+	Detail string
+}
+
+// AuditQuery selects audit events; empty fields match everything.
+type AuditQuery struct {
+	UserID          string
+	AuthorizationID string
+	Since           time.Time
+	Limit           int // default 100
+}
+
+// AuditEvents stores the audit trail. It is append-only.
+type AuditEvents interface {
+	// AppendAuditEvent stores e and returns it with its ID.
+	AppendAuditEvent(ctx context.Context, e AuditEvent) (AuditEvent, error)
+	// ListAuditEvents returns matching events, oldest first.
+	ListAuditEvents(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
 }

@@ -27,6 +27,9 @@ type Store interface {
 	Codes
 	Authorizations
 	RefreshTokens
+	ReplayCache
+	Sessions
+	AuditEvents
 	Keys
 	Resources
 	// Close releases the backend's resources.

@@ -10,16 +10,16 @@ import (
 )
 
 const authorizationColumns = `id, user_id, client_id, patient_id, scope, offline,
-	created_at, last_used_at, expires_at, ended_at, end_reason`
+	created_at, last_used_at, expires_at, ended_at, end_reason, session_id`
 
 // CreateAuthorization implements store.Authorizations.
 func (db *DB) CreateAuthorization(ctx context.Context, a store.Authorization) error {
 	_, err := db.sql.ExecContext(ctx,
 		`INSERT INTO authorizations (`+authorizationColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.UserID, a.ClientID, a.PatientID, a.Scope, a.Offline,
 		micros(a.CreatedAt), micros(a.LastUsedAt), micros(a.ExpiresAt), micros(a.EndedAt),
-		string(a.EndReason))
+		string(a.EndReason), a.SessionID)
 	return wrap("create authorization", err)
 }
 
@@ -36,20 +36,20 @@ func (db *DB) GetAuthorization(ctx context.Context, id string) (store.Authorizat
 // EndAuthorization implements store.Authorizations. Only the first end is
 // recorded: the UPDATE applies only while ended_at IS NULL. An unknown id
 // gives store.ErrNotFound; at must not be the zero time.
-func (db *DB) EndAuthorization(ctx context.Context, id string, at time.Time, reason store.EndReason) error {
+func (db *DB) EndAuthorization(ctx context.Context, id string, at time.Time, reason store.EndReason) (bool, error) {
 	if at.IsZero() {
-		return wrap("end authorization", errZeroTime)
+		return false, wrap("end authorization", errZeroTime)
 	}
 	res, err := db.sql.ExecContext(ctx,
 		`UPDATE authorizations SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL`,
 		micros(at), string(reason), id)
 	if err = mustAffect(res, err); !errors.Is(err, store.ErrNotFound) {
-		return wrap("end authorization", err)
+		return err == nil, wrap("end authorization", err)
 	}
 	// Nothing changed: already ended (not an error) or unknown.
 	var one int
 	err = db.sql.QueryRowContext(ctx, `SELECT 1 FROM authorizations WHERE id = ?`, id).Scan(&one)
-	return wrap("end authorization", err)
+	return false, wrap("end authorization", err)
 }
 
 // TouchAuthorization implements store.Authorizations; an unknown id gives
@@ -122,7 +122,7 @@ func scanAuthorization(s rowScanner) (store.Authorization, error) {
 		reason                        string
 	)
 	if err := s.Scan(&a.ID, &a.UserID, &a.ClientID, &a.PatientID, &a.Scope, &a.Offline,
-		&created, &used, &expires, &ended, &reason); err != nil {
+		&created, &used, &expires, &ended, &reason, &a.SessionID); err != nil {
 		return store.Authorization{}, err
 	}
 	a.CreatedAt = created.time()

@@ -124,7 +124,7 @@ func TestTwoHandlesShareWrites(t *testing.T) {
 	if err := server.CreateAuthorization(ctx, store.Authorization{ID: "a1", UserID: "u1"}); err != nil {
 		t.Fatalf("server CreateAuthorization: %v", err)
 	}
-	if err := cli.EndAuthorization(ctx, "a1", time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC), store.EndAdminRevoked); err != nil {
+	if _, err := cli.EndAuthorization(ctx, "a1", time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC), store.EndAdminRevoked); err != nil {
 		t.Fatalf("cli EndAuthorization: %v", err)
 	}
 	a, err := server.GetAuthorization(ctx, "a1")

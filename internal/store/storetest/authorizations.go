@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ func testAuthorizations(t *testing.T, open Opener) {
 		s := open(t)
 		ended := authorization("ended", "u1", at(0))
 		ended.EndedAt, ended.EndReason = at(time.Hour), store.EndUserRevoked
+		ended.SessionID = store.Hash("session")
 		tests := []struct {
 			name string
 			a    store.Authorization
@@ -53,9 +55,16 @@ func testAuthorizations(t *testing.T, open Opener) {
 		ctx := t.Context()
 		a := authorization("a1", "u1", at(0))
 		wantErr(t, "CreateAuthorization", s.CreateAuthorization(ctx, a), nil)
-		wantErr(t, "EndAuthorization", s.EndAuthorization(ctx, "a1", at(time.Hour), store.EndCodeReplay), nil)
-		wantErr(t, "second EndAuthorization",
-			s.EndAuthorization(ctx, "a1", at(2*time.Hour), store.EndAdminRevoked), nil)
+		ended, err := s.EndAuthorization(ctx, "a1", at(time.Hour), store.EndCodeReplay)
+		wantErr(t, "EndAuthorization", err, nil)
+		if !ended {
+			t.Error("first EndAuthorization reported false, want true")
+		}
+		ended, err = s.EndAuthorization(ctx, "a1", at(2*time.Hour), store.EndAdminRevoked)
+		wantErr(t, "second EndAuthorization", err, nil)
+		if ended {
+			t.Error("second EndAuthorization reported true, want false")
+		}
 		want := a
 		want.EndedAt, want.EndReason = at(time.Hour), store.EndCodeReplay
 		got, err := s.GetAuthorization(ctx, "a1")
@@ -63,19 +72,30 @@ func testAuthorizations(t *testing.T, open Opener) {
 		if d := diff(want, got); d != "" {
 			t.Errorf("after two ends, want the first (-want +got):\n%s", d)
 		}
-		wantErr(t, "EndAuthorization unknown",
-			s.EndAuthorization(ctx, "unknown", at(time.Hour), store.EndUserRevoked), store.ErrNotFound)
+		_, err = s.EndAuthorization(ctx, "unknown", at(time.Hour), store.EndUserRevoked)
+		wantErr(t, "EndAuthorization unknown", err, store.ErrNotFound)
 	})
 
 	t.Run("EndConcurrent", func(t *testing.T) {
 		s := open(t)
 		ctx := t.Context()
 		wantErr(t, "CreateAuthorization", s.CreateAuthorization(ctx, authorization("a1", "u1", at(0))), nil)
+		var mu sync.Mutex
+		winners := 0
 		errs := race(racers, func(i int) error {
-			return s.EndAuthorization(ctx, "a1", at(time.Duration(i+1)*time.Second), store.EndReason(fmt.Sprint("r", i)))
+			ended, err := s.EndAuthorization(ctx, "a1", at(time.Duration(i+1)*time.Second), store.EndReason(fmt.Sprint("r", i)))
+			if ended {
+				mu.Lock()
+				winners++
+				mu.Unlock()
+			}
+			return err
 		})
 		for i, err := range errs {
 			wantErr(t, fmt.Sprint("EndAuthorization racer ", i), err, nil)
+		}
+		if winners != 1 {
+			t.Errorf("%d racers reported ending it, want exactly 1", winners)
 		}
 		got, err := s.GetAuthorization(ctx, "a1")
 		wantErr(t, "GetAuthorization", err, nil)
@@ -99,7 +119,8 @@ func testAuthorizations(t *testing.T, open Opener) {
 		for _, a := range []store.Authorization{noExpiry, expiring, ended} {
 			wantErr(t, "CreateAuthorization "+a.ID, s.CreateAuthorization(ctx, a), nil)
 		}
-		wantErr(t, "EndAuthorization", s.EndAuthorization(ctx, "ended", at(time.Minute), store.EndUserRevoked), nil)
+		_, err := s.EndAuthorization(ctx, "ended", at(time.Minute), store.EndUserRevoked)
+		wantErr(t, "EndAuthorization", err, nil)
 		tests := []struct {
 			name string
 			id   string
@@ -151,7 +172,8 @@ func testAuthorizations(t *testing.T, open Opener) {
 		for _, id := range []string{"e0", "e1", "e2", "live"} {
 			wantErr(t, "CreateAuthorization "+id, s.CreateAuthorization(ctx, authorization(id, "u1", at(-time.Hour))), nil)
 			if end, ok := ends[id]; ok {
-				wantErr(t, "EndAuthorization "+id, s.EndAuthorization(ctx, id, end, store.EndAdminRevoked), nil)
+				_, err := s.EndAuthorization(ctx, id, end, store.EndAdminRevoked)
+				wantErr(t, "EndAuthorization "+id, err, nil)
 			}
 		}
 		tests := []struct {

@@ -24,7 +24,7 @@ func testAuthRequests(t *testing.T, open Opener) {
 		decided := authRequest("decided")
 		decided.UserID, decided.PatientID = "u1", "123"
 		decided.GrantedScope, decided.Decision = "launch/patient openid", store.DecisionApproved
-		decided.ProofHash = store.Hash("proof")
+		decided.ProofHash, decided.SessionID = store.Hash("proof"), store.Hash("session")
 		tests := []struct {
 			name string
 			r    store.AuthRequest

@@ -25,6 +25,9 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Codes", func(t *testing.T) { testCodes(t, open) })
 	t.Run("Authorizations", func(t *testing.T) { testAuthorizations(t, open) })
 	t.Run("RefreshTokens", func(t *testing.T) { testRefreshTokens(t, open) })
+	t.Run("ReplayCache", func(t *testing.T) { testReplayCache(t, open) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
+	t.Run("AuditEvents", func(t *testing.T) { testAuditEvents(t, open) })
 	t.Run("Keys", func(t *testing.T) { testKeys(t, open) })
 	t.Run("Resources", func(t *testing.T) { testResources(t, open) })
 }
