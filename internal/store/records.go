@@ -11,9 +11,24 @@ type ClientType string
 
 // Client types.
 const (
-	ClientPublic                ClientType = "public"
-	ClientConfidentialSymmetric ClientType = "confidential-symmetric"
+	ClientPublic                 ClientType = "public"
+	ClientConfidentialSymmetric  ClientType = "confidential-symmetric"
+	ClientConfidentialAsymmetric ClientType = "confidential-asymmetric"
 )
+
+// ClientInfo describes an app to the people asked to trust it (RFC 7591
+// §2 client metadata); the consent page shows it.
+type ClientInfo struct {
+	LogoURI   string `json:"logo_uri,omitempty"`
+	Publisher string `json:"publisher,omitempty"`
+	ClientURI string `json:"client_uri,omitempty"` // the app's home page
+	PolicyURI string `json:"policy_uri,omitempty"` // privacy policy
+	TOSURI    string `json:"tos_uri,omitempty"`    // terms of service
+	// CodeOfConduct names a code of conduct the publisher attests to, such
+	// as the CARIN code of conduct, with CodeOfConductURI its text.
+	CodeOfConduct    string `json:"code_of_conduct,omitempty"`
+	CodeOfConductURI string `json:"code_of_conduct_uri,omitempty"`
+}
 
 // Client is a registered SMART app.
 type Client struct {
@@ -22,6 +37,17 @@ type Client struct {
 	Type ClientType
 	// SecretHash is Hash(secret) for confidential-symmetric clients, empty otherwise.
 	SecretHash string
+	// PreviousSecretHash is the secret replaced by the last rotation, still
+	// accepted until PreviousSecretExpiresAt (the overlap period).
+	PreviousSecretHash      string
+	PreviousSecretExpiresAt time.Time
+	// JWKS is the client's public JSON Web Key Set, inline, and JWKSURI
+	// where to fetch it; confidential-asymmetric clients have one of them.
+	JWKS    string
+	JWKSURI string
+	// LaunchURL is the app's EHR launch URL.
+	LaunchURL string
+	Info      ClientInfo
 	// RedirectURIs are matched exactly, character for character.
 	RedirectURIs []string
 	// Scope is the space-separated set of scopes the client may be granted.
@@ -48,6 +74,11 @@ type Clients interface {
 	GetClient(ctx context.Context, id string) (Client, error)
 	// ListClients returns every client, ordered by ID.
 	ListClients(ctx context.Context) ([]Client, error)
+	// UpdateClient replaces every field of the stored client with c's
+	// (CreatedAt excepted); ErrNotFound if there is none.
+	UpdateClient(ctx context.Context, c Client) error
+	// DeleteClient removes the client; ErrNotFound if there is none.
+	DeleteClient(ctx context.Context, id string) error
 }
 
 // User is a person who signs in at the authorization server.

@@ -22,6 +22,15 @@ func testClients(t *testing.T, open Opener) {
 				CreatedAt:      at(0),
 				AccessTokenTTL: 5 * time.Minute, RefreshIdleTTL: 24 * time.Hour,
 				OfflineLifetime: 90 * 24 * time.Hour, RequireDPoP: true,
+				PreviousSecretHash: store.Hash("old"), PreviousSecretExpiresAt: at(time.Hour),
+				LaunchURL: "https://app.example/launch",
+				Info: store.ClientInfo{LogoURI: "https://app.example/logo.png", Publisher: "Example Health",
+					ClientURI: "https://app.example", PolicyURI: "https://app.example/privacy", TOSURI: "https://app.example/terms",
+					CodeOfConduct: "CARIN Alliance Code of Conduct", CodeOfConductURI: "https://carinalliance.com/code-of-conduct/"},
+			}},
+			{"asymmetric, keys", store.Client{
+				ID: "client-asym", Name: "Backend", Type: store.ClientConfidentialAsymmetric,
+				JWKS: `{"keys":[]}`, JWKSURI: "https://app.example/jwks.json", Scope: "system/*.rs", CreatedAt: at(0),
 			}},
 			{"public, zero time, no URIs", store.Client{
 				ID: "client-pub", Name: "", Type: store.ClientPublic,
@@ -39,6 +48,27 @@ func testClients(t *testing.T, open Opener) {
 				wantUTC(t, got.CreatedAt)
 			})
 		}
+	})
+
+	t.Run("UpdateDelete", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		c := store.Client{ID: "c1", Name: "first", Type: store.ClientConfidentialSymmetric, SecretHash: store.Hash("a"),
+			RedirectURIs: []string{"https://app.example/cb"}, Scope: "openid", CreatedAt: at(0)}
+		wantErr(t, "CreateClient", s.CreateClient(ctx, c), nil)
+		c.Name, c.SecretHash, c.PreviousSecretHash, c.PreviousSecretExpiresAt = "second", store.Hash("b"), store.Hash("a"), at(time.Hour)
+		c.RedirectURIs, c.Info.Publisher, c.RequireDPoP = []string{"https://app.example/cb2"}, "Pub", true
+		wantErr(t, "UpdateClient", s.UpdateClient(ctx, c), nil)
+		got, err := s.GetClient(ctx, "c1")
+		wantErr(t, "GetClient", err, nil)
+		if d := diff(c, got); d != "" {
+			t.Errorf("after UpdateClient (-want +got):\n%s", d)
+		}
+		wantErr(t, "UpdateClient unknown", s.UpdateClient(ctx, store.Client{ID: "nope"}), store.ErrNotFound)
+		wantErr(t, "DeleteClient", s.DeleteClient(ctx, "c1"), nil)
+		_, err = s.GetClient(ctx, "c1")
+		wantErr(t, "GetClient deleted", err, store.ErrNotFound)
+		wantErr(t, "DeleteClient again", s.DeleteClient(ctx, "c1"), store.ErrNotFound)
 	})
 
 	t.Run("Errors", func(t *testing.T) {
