@@ -19,6 +19,9 @@ type Configuration struct {
 	RevocationEndpoint                         string   `json:"revocation_endpoint,omitempty"`
 	Capabilities                               []string `json:"capabilities"`
 	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
+	// DPoPSigningAlgValuesSupported lists the DPoP proof algorithms
+	// (RFC 9449 §5.1).
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 }
 
 // Capability strings of SMART App Launch 2.1 §3.3.

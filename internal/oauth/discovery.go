@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"encoding/json"
+	"github.com/smartlaunch/smartlaunch/internal/dpop"
 	"net/http"
 
 	"github.com/smartlaunch/smartlaunch/smart"
@@ -21,6 +22,7 @@ var scopesSupported = []string{
 // the capabilities this server really has (I-DISC-01..10).
 func (s *Server) smartConfiguration(w http.ResponseWriter, r *http.Request) {
 	writeDiscovery(w, smart.Configuration{
+		DPoPSigningAlgValuesSupported:     s.dpopAlgs(),
 		Issuer:                            s.issuer,
 		JWKSURI:                           s.jwksURL(),
 		AuthorizationEndpoint:             s.authorizeURL(),
@@ -63,6 +65,7 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 		"claims_supported":                      []string{"iss", "sub", "aud", "exp", "iat", "nonce", "fhirUser"},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
+		"dpop_signing_alg_values_supported":     s.dpopAlgs(),
 	})
 }
 
@@ -80,4 +83,11 @@ func writeDiscovery(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	_, _ = w.Write(append(b, '\n'))
+}
+
+func (s *Server) dpopAlgs() []string {
+	if s.dpop == nil {
+		return nil
+	}
+	return dpop.SigningAlgs()
 }

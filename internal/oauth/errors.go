@@ -30,6 +30,8 @@ type Error struct {
 	Description string
 	Status      int
 	Cause       error
+	// DPoPNonce, when set, is sent in a DPoP-Nonce header (RFC 9449 §8).
+	DPoPNonce string
 }
 
 func (e *Error) Error() string {
@@ -72,6 +74,9 @@ func (s *Server) writeJSONError(w http.ResponseWriter, r *http.Request, err erro
 	h.Set("Pragma", "no-cache")
 	if oe.Status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Basic realm="smartlaunch"`)
+	}
+	if oe.DPoPNonce != "" {
+		h.Set("DPoP-Nonce", oe.DPoPNonce)
 	}
 	w.WriteHeader(oe.Status)
 	_ = json.NewEncoder(w).Encode(struct {

@@ -18,7 +18,7 @@ var pkceVerifier = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 // consumed first, atomically, so it is single-use whatever else fails; a
 // second valid redemption ends the authorization and with it every token
 // the first one produced (RFC 6749 §4.1.2).
-func (s *Server) grantAuthorizationCode(r *http.Request, client store.Client, p params) (*tokenResponse, error) {
+func (s *Server) grantAuthorizationCode(r *http.Request, client store.Client, p params, jkt string) (*tokenResponse, error) {
 	ctx := r.Context()
 	raw := p.get("code")
 	if raw == "" {
@@ -57,7 +57,7 @@ func (s *Server) grantAuthorizationCode(r *http.Request, client store.Client, p 
 	if !a.Live(now) {
 		return nil, endedError(a, now)
 	}
-	return s.issueTokens(r, client, a, a.Scope, code.Nonce, true)
+	return s.issueTokens(r, client, a, issue{scope: a.Scope, nonce: code.Nonce, first: true, jkt: jkt})
 }
 
 // verifyPKCE checks verifier against an S256 challenge (RFC 7636 §4.6).

@@ -13,7 +13,7 @@ import (
 // rotates it: the presented token stops working and a new one is returned.
 // A used token presented again is a sign of theft, so the whole
 // authorization ends (SMART Best Practices; RFC 9700 §4.14.2).
-func (s *Server) grantRefreshToken(r *http.Request, client store.Client, p params) (*tokenResponse, error) {
+func (s *Server) grantRefreshToken(r *http.Request, client store.Client, p params, jkt string) (*tokenResponse, error) {
 	ctx := r.Context()
 	raw := p.get("refresh_token")
 	if raw == "" {
@@ -33,6 +33,9 @@ func (s *Server) grantRefreshToken(r *http.Request, client store.Client, p param
 		return nil, newError(ErrInvalidGrant, reuseDescription)
 	case !old.ExpiresAt.IsZero() && !now.Before(old.ExpiresAt):
 		return nil, newError(ErrInvalidGrant, "the refresh token has expired")
+	}
+	if err := checkBoundRefresh(old, jkt); err != nil {
+		return nil, err
 	}
 	a, err := s.st.GetAuthorization(ctx, old.AuthorizationID)
 	if err != nil {
@@ -61,6 +64,7 @@ func (s *Server) grantRefreshToken(r *http.Request, client store.Client, p param
 		ClientID:        client.ID,
 		CreatedAt:       now,
 		ExpiresAt:       s.policyFor(client).refreshExpiry(a, now),
+		JKT:             old.JKT,
 	}, now)
 	switch {
 	case errors.Is(err, store.ErrAlreadyUsed):
@@ -70,7 +74,7 @@ func (s *Server) grantRefreshToken(r *http.Request, client store.Client, p param
 	case err != nil:
 		return nil, serverError(err)
 	}
-	resp, err := s.issueTokens(r, client, a, scope, "", false)
+	resp, err := s.issueTokens(r, client, a, issue{scope: scope, jkt: jkt})
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,22 @@ type AccessClaims struct {
 	AuthorizationID string `json:"authorization_id"`
 	Patient         string `json:"patient,omitempty"`
 	FHIRUser        string `json:"fhirUser,omitempty"`
+	// Confirmation binds the token to a DPoP key (RFC 9449 §6.1).
+	Confirmation *Confirmation `json:"cnf,omitempty"`
+}
+
+// Confirmation is the "cnf" claim of a DPoP-bound token.
+type Confirmation struct {
+	JKT string `json:"jkt"`
+}
+
+// issue says what to issue: the access token's scope, the OpenID nonce,
+// whether this is the code exchange (which also issues the id_token and
+// the first refresh token), and the DPoP key thumbprint to bind to.
+type issue struct {
+	scope, nonce string
+	first        bool
+	jkt          string
 }
 
 // idClaims are the claims of an OpenID Connect id_token (OIDC Core §2)
@@ -37,10 +53,13 @@ type idClaims struct {
 	Name     string `json:"name,omitempty"`
 }
 
-// issueTokens signs an access token for a with scope and, for a code
-// exchange (first), an id_token when openid was granted and the first
-// refresh token when offline_access or online_access was granted.
-func (s *Server) issueTokens(r *http.Request, client store.Client, a store.Authorization, scope, nonce string, first bool) (*tokenResponse, error) {
+// issueTokens signs an access token for a with in.scope and, for a code
+// exchange, an id_token when openid was granted and the first refresh
+// token when offline_access or online_access was granted. With a DPoP key
+// the access token is bound to it, and so is a public client's refresh
+// token (RFC 9449 §5).
+func (s *Server) issueTokens(r *http.Request, client store.Client, a store.Authorization, in issue) (*tokenResponse, error) {
+	scope, nonce, first := in.scope, in.nonce, in.first
 	ctx := r.Context()
 	now := s.now()
 	pol := s.policyFor(client)
@@ -64,13 +83,18 @@ func (s *Server) issueTokens(r *http.Request, client store.Client, a store.Autho
 	if set.Has("fhirUser") {
 		claims.FHIRUser = user.FHIRUser
 	}
+	tokenType := "Bearer"
+	if in.jkt != "" {
+		claims.Confirmation = &Confirmation{JKT: in.jkt}
+		tokenType = "DPoP"
+	}
 	at, err := s.keys.SignAccessToken(claims)
 	if err != nil {
 		return nil, serverError(err)
 	}
 	resp := &tokenResponse{
 		AccessToken: at,
-		TokenType:   "Bearer",
+		TokenType:   tokenType,
 		ExpiresIn:   int64(pol.accessTTL / time.Second),
 		Scope:       scope,
 		Patient:     a.PatientID,
@@ -98,6 +122,7 @@ func (s *Server) issueTokens(r *http.Request, client store.Client, a store.Autho
 			ClientID:        a.ClientID,
 			CreatedAt:       now,
 			ExpiresAt:       pol.refreshExpiry(a, now),
+			JKT:             publicBinding(client, in.jkt),
 		})
 		if err != nil {
 			return nil, serverError(err)
@@ -105,4 +130,14 @@ func (s *Server) issueTokens(r *http.Request, client store.Client, a store.Autho
 		resp.RefreshToken = rt
 	}
 	return resp, nil
+}
+
+// publicBinding is the key a new refresh token is bound to: the DPoP key
+// for a public client, which has no other way to prove it is the holder;
+// none for a confidential client, which authenticates on every refresh.
+func publicBinding(c store.Client, jkt string) string {
+	if c.Type == store.ClientPublic {
+		return jkt
+	}
+	return ""
 }

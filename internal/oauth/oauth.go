@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/smartlaunch/smartlaunch/internal/audit"
+	"github.com/smartlaunch/smartlaunch/internal/dpop"
 	"github.com/smartlaunch/smartlaunch/internal/keys"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/web"
@@ -26,6 +27,7 @@ type Store interface {
 	store.Authorizations
 	store.RefreshTokens
 	store.Sessions
+	store.ReplayCache
 }
 
 // Config configures a Server. Build it in cmd; zero durations take the
@@ -35,8 +37,13 @@ type Config struct {
 	Keys  *keys.Set
 	Pages *web.Pages
 	// Audit records security events; nil records none.
-	Audit  *audit.Recorder
-	Logger *slog.Logger
+	Audit *audit.Recorder
+	// DPoP verifies DPoP proofs (RFC 9449); nil disables DPoP.
+	DPoP *dpop.Verifier
+	// DPoPNoncesOptional turns off the server-nonce requirement for DPoP
+	// proofs at the token endpoint (on by default, D-8).
+	DPoPNoncesOptional bool
+	Logger             *slog.Logger
 	// Issuer is the server's public base URL, such as "https://ehr.example";
 	// the FHIR base is Issuer + "/fhir".
 	Issuer string
@@ -62,15 +69,18 @@ type Config struct {
 
 // Server is the authorization server. Create it with New.
 type Server struct {
-	st       Store
-	keys     *keys.Set
-	pages    *web.Pages
-	audit    *audit.Recorder
-	logger   *slog.Logger
-	issuer   string
-	fhirBase string
-	login    string
-	now      func() time.Time
+	st    Store
+	keys  *keys.Set
+	pages *web.Pages
+	audit *audit.Recorder
+	dpop  *dpop.Verifier
+	// dpopNonces requires server nonces in token-endpoint proofs.
+	dpopNonces bool
+	logger     *slog.Logger
+	issuer     string
+	fhirBase   string
+	login      string
+	now        func() time.Time
 
 	codeTTL, accessTTL, requestTTL  time.Duration
 	refreshIdleTTL, offlineLifetime time.Duration
@@ -93,6 +103,8 @@ func New(cfg Config) (*Server, error) {
 		keys:       cfg.Keys,
 		pages:      cfg.Pages,
 		audit:      cfg.Audit,
+		dpop:       cfg.DPoP,
+		dpopNonces: !cfg.DPoPNoncesOptional,
 		logger:     cfg.Logger,
 		issuer:     strings.TrimSuffix(cfg.Issuer, "/"),
 		login:      cfg.LoginPath,
@@ -179,14 +191,18 @@ func cors(h http.Handler) http.Handler {
 	})
 }
 
-// Purge deletes expired authorization requests, and codes that expired
-// more than an access-token lifetime ago: until then a used code is kept,
-// so that replaying it still ends the tokens it produced (RFC 6749 §4.1.2).
+// Purge deletes expired authorization requests and one-time-value (jti)
+// records, and codes that expired more than an access-token lifetime ago:
+// until then a used code is kept, so that replaying it still ends the
+// tokens it produced (RFC 6749 §4.1.2).
 func (s *Server) Purge(ctx context.Context) error {
 	now := s.now()
 	if _, err := s.st.DeleteExpiredAuthRequests(ctx, now); err != nil {
 		return err
 	}
-	_, err := s.st.DeleteExpiredCodes(ctx, now.Add(-s.accessTTL))
+	if _, err := s.st.DeleteExpiredCodes(ctx, now.Add(-s.accessTTL)); err != nil {
+		return err
+	}
+	_, err := s.st.DeleteExpiredReplays(ctx, now)
 	return err
 }

@@ -39,6 +39,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
+	if resp.TokenType == "DPoP" {
+		h.Set("DPoP-Nonce", s.dpop.Nonce())
+	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
@@ -54,11 +57,15 @@ func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request) (*tokenRes
 	if err != nil {
 		return nil, err
 	}
+	jkt, err := s.tokenDPoP(r, client)
+	if err != nil {
+		return nil, err
+	}
 	switch p.get("grant_type") {
 	case "authorization_code":
-		return s.grantAuthorizationCode(r, client, p)
+		return s.grantAuthorizationCode(r, client, p, jkt)
 	case "refresh_token":
-		return s.grantRefreshToken(r, client, p)
+		return s.grantRefreshToken(r, client, p, jkt)
 	case "":
 		return nil, newError(ErrInvalidRequest, "grant_type is required")
 	default:

@@ -13,6 +13,7 @@ import (
 
 	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/consent"
+	"github.com/smartlaunch/smartlaunch/internal/dpop"
 	"github.com/smartlaunch/smartlaunch/internal/fhir"
 	"github.com/smartlaunch/smartlaunch/internal/keys"
 	"github.com/smartlaunch/smartlaunch/internal/oauth"
@@ -69,8 +70,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	rec := audit.New(cfg.Store, cfg.Logger.With("component", "audit"), cfg.Now)
+	nonceKey, err := ks.DeriveSecret("dpop nonce")
+	if err != nil {
+		return nil, err
+	}
+	dv, err := dpop.New(dpop.Config{Replay: cfg.Store, NonceKey: nonceKey, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
 	as, err := oauth.New(oauth.Config{
-		Store: cfg.Store, Keys: ks, Pages: pages, Audit: rec, Logger: cfg.Logger.With("component", "oauth"),
+		Store: cfg.Store, Keys: ks, Pages: pages, Audit: rec, DPoP: dv, Logger: cfg.Logger.With("component", "oauth"),
 		Issuer: cfg.BaseURL, LoginPath: "/login", Now: cfg.Now,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshIdleTTL: cfg.RefreshIdleTTL,
 		OfflineLifetime: cfg.OfflineLifetime,

@@ -262,6 +262,9 @@ type RefreshToken struct {
 	// UsedAt is set when the token was rotated; ReplacedBy names its successor.
 	UsedAt     time.Time
 	ReplacedBy string
+	// JKT, when set, binds the token to a DPoP key (RFC 9449 §5): it is
+	// usable only with a proof signed by the key with this thumbprint.
+	JKT string
 }
 
 // RefreshTokens stores refresh tokens.

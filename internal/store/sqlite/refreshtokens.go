@@ -7,7 +7,7 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
-const refreshTokenColumns = `hash, authorization_id, client_id, created_at, expires_at, used_at, replaced_by`
+const refreshTokenColumns = `hash, authorization_id, client_id, created_at, expires_at, used_at, replaced_by, jkt`
 
 // CreateRefreshToken implements store.RefreshTokens.
 func (db *DB) CreateRefreshToken(ctx context.Context, t store.RefreshToken) error {
@@ -21,9 +21,9 @@ type execer interface {
 
 func insertRefreshToken(ctx context.Context, e execer, t store.RefreshToken) error {
 	_, err := e.ExecContext(ctx,
-		`INSERT INTO refresh_tokens (`+refreshTokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO refresh_tokens (`+refreshTokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.Hash, t.AuthorizationID, t.ClientID, micros(t.CreatedAt), micros(t.ExpiresAt),
-		micros(t.UsedAt), t.ReplacedBy)
+		micros(t.UsedAt), t.ReplacedBy, t.JKT)
 	return err
 }
 
@@ -43,7 +43,7 @@ func scanRefreshToken(s rowScanner) (store.RefreshToken, error) {
 		created, expires, used nullMicros
 	)
 	if err := s.Scan(&t.Hash, &t.AuthorizationID, &t.ClientID, &created, &expires, &used,
-		&t.ReplacedBy); err != nil {
+		&t.ReplacedBy, &t.JKT); err != nil {
 		return store.RefreshToken{}, err
 	}
 	t.CreatedAt = created.time()

@@ -11,7 +11,7 @@ import (
 func refreshToken(secret string) store.RefreshToken {
 	return store.RefreshToken{
 		Hash: store.Hash(secret), AuthorizationID: "authz-1", ClientID: "client-1",
-		CreatedAt: at(0), ExpiresAt: at(90 * 24 * time.Hour),
+		CreatedAt: at(0), ExpiresAt: at(90 * 24 * time.Hour), JKT: "jkt-" + secret,
 	}
 }
 
