@@ -5,6 +5,7 @@
 //	smartlaunch client add --data DIR --type public|confidential-symmetric --redirect-uri URI ... [--scope S]
 //	smartlaunch client list --data DIR
 //	smartlaunch user add --data DIR --username NAME [--fhir-user Patient/ID] [--patient ID ...] [--all-patients] < password
+//	smartlaunch scopes explain [--lang es] [--json] [--strict] SCOPE...
 //	smartlaunch version
 //
 // With no flags, serve keeps its state in ./smartlaunch-data (an embedded

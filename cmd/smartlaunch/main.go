@@ -36,6 +36,7 @@ commands:
   serve        run the SMART on FHIR server
   client add   register an app          client list   list apps
   user add     create a user            version       print the version
+  scopes explain   say scopes in plain words (--lang en|es|fr|de)
 
 Run "smartlaunch <command> -h" for a command's flags.
 `
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return sub(ctx, "client", rest, stdin, stdout, stderr, map[string]command{"add": clientAdd, "list": clientList})
 	case "user":
 		return sub(ctx, "user", rest, stdin, stdout, stderr, map[string]command{"add": userAdd})
+	case "scopes":
+		return sub(ctx, "scopes", rest, stdin, stdout, stderr, map[string]command{"explain": scopesExplain})
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return nil

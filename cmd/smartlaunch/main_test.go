@@ -257,3 +257,24 @@ func TestVersionAndUsage(t *testing.T) {
 		t.Error("unknown command: no error")
 	}
 }
+
+func TestScopesExplain(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"scopes", "explain", "--lang", "es-MX",
+		"patient/Observation.rs?category=laboratory", "offline_access"}, nil, &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if !strings.Contains(got, "patient/Observation.rs?category=laboratory\n  short: ") || !strings.Contains(got, "explainable: true") {
+		t.Errorf("output lacks the scope's texts:\n%s", got)
+	}
+	if strings.Contains(got, "lab results") {
+		t.Errorf("--lang es-MX printed English:\n%s", got)
+	}
+	out.Reset()
+	err = run(context.Background(), []string{"scopes", "explain", "--json", "--strict", "patient/Observation.rs?code:in=http://x|y"}, nil, &out, io.Discard)
+	if err == nil || !strings.Contains(out.String(), `"Explainable": false`) {
+		t.Errorf("--strict on an unexplainable query: err %v, output %s", err, out.String())
+	}
+}

@@ -27,6 +27,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	idleTTL := fs.Duration("refresh-idle-ttl", 30*24*time.Hour, "how long an unused refresh token stays valid")
 	offline := fs.Duration("offline-lifetime", 180*24*time.Hour, "absolute lifetime of an offline_access authorization")
 	online := fs.Duration("online-lifetime", 12*time.Hour, "lifetime of an online_access authorization (the sign-in session)")
+	unexplainable := fs.String("unexplainable-scopes", "warn", "scopes that cannot be said in one plain sentence: warn (show with a warning and the raw text) or refuse (invalid_scope)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -38,6 +39,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if d < time.Second {
 			return fmt.Errorf("serve: --%s must be at least 1s", name)
 		}
+	}
+	if *unexplainable != "warn" && *unexplainable != "refuse" {
+		return fmt.Errorf("serve: --unexplainable-scopes must be warn or refuse")
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -71,7 +75,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		*baseURL = defaultBaseURL(ln.Addr())
 	}
 	app, err := server.New(ctx, server.Config{Store: st, BaseURL: strings.TrimSuffix(*baseURL, "/"), Logger: logger,
-		AccessTokenTTL: *accessTTL, RefreshIdleTTL: *idleTTL, OfflineLifetime: *offline, OnlineTTL: *online})
+		AccessTokenTTL: *accessTTL, RefreshIdleTTL: *idleTTL, OfflineLifetime: *offline, OnlineTTL: *online,
+		RefuseUnexplainableScopes: *unexplainable == "refuse"})
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"github.com/smartlaunch/smartlaunch/smart/scopetext"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,7 +17,8 @@ type consentData struct {
 	RequestID   string
 	ClientName  string
 	PatientName string
-	Scopes      []string
+	Lang        string
+	Scopes      []scopetext.Text
 }
 
 func (p *Pages) consentPage(w http.ResponseWriter, r *http.Request) {
@@ -29,7 +31,11 @@ func (p *Pages) consentPage(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/pick", req.ID)
 		return
 	}
-	d := consentData{RequestID: req.ID, ClientName: c.Name, Scopes: grantable(req.Scope, u)}
+	lang := p.cfg.Texts.Match(r.Header.Get("Accept-Language"))
+	d := consentData{RequestID: req.ID, ClientName: c.Name, Lang: lang.String()}
+	for _, sc := range grantable(req.Scope, u) {
+		d.Scopes = append(d.Scopes, p.cfg.Texts.Explain(sc, lang))
+	}
 	if req.PatientID != "" {
 		pt, err := p.cfg.Store.GetResource(r.Context(), "Patient", req.PatientID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {

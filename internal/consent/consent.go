@@ -14,6 +14,7 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/web"
 	"github.com/smartlaunch/smartlaunch/smart"
+	"github.com/smartlaunch/smartlaunch/smart/scopetext"
 )
 
 // Store is the part of the store the consent pages use.
@@ -39,8 +40,10 @@ type Config struct {
 	// SessionTTL is how long a sign-in session lasts (and with it any
 	// online_access authorization approved in it); default 12 h.
 	SessionTTL time.Duration
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Texts says each scope in plain words in the person's language.
+	Texts  *scopetext.Catalog
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Pages serves the sign-in, picker and consent pages.
@@ -52,8 +55,8 @@ type Pages struct {
 
 // New returns the consent pages for cfg.
 func New(cfg Config) (*Pages, error) {
-	if cfg.Store == nil || cfg.Pages == nil || len(cfg.Secret) < 32 || cfg.ContinuePath == "" {
-		return nil, errors.New("consent: Store, Pages, a 32-byte Secret and ContinuePath are required")
+	if cfg.Store == nil || cfg.Pages == nil || cfg.Texts == nil || len(cfg.Secret) < 32 || cfg.ContinuePath == "" {
+		return nil, errors.New("consent: Store, Pages, Texts, a 32-byte Secret and ContinuePath are required")
 	}
 	p := &Pages{cfg: cfg, logger: cfg.Logger, now: cfg.Now}
 	if p.logger == nil {

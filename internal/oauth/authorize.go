@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"errors"
+	"golang.org/x/text/language"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -106,6 +107,13 @@ func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, client sto
 		return newError(ErrInvalidScope, "malformed scope "+safeScope(se.Scope)+": "+se.Reason)
 	}
 	scopes := smart.Permit(p.get("scope"), client.Scope)
+	if s.refuseUnexplainable {
+		for _, sc := range scopes {
+			if !s.texts.Explain(sc, language.English).Explainable {
+				return newError(ErrInvalidScope, "scope "+safeScope(sc)+" cannot be explained to the user in plain words, and this server refuses such scopes")
+			}
+		}
+	}
 	if len(smart.ParseScopes(strings.Join(scopes, " ")).Resources) == 0 && !contains(scopes, "openid") {
 		return newError(ErrInvalidScope, "none of the requested scopes may be granted to this app")
 	}

@@ -4,17 +4,10 @@ import (
 	"encoding/json"
 	"github.com/smartlaunch/smartlaunch/internal/dpop"
 	"net/http"
+	"strings"
 
 	"github.com/smartlaunch/smartlaunch/smart"
 )
-
-// ScopesSupported lists the scopes advertised in discovery. The server
-// supports every one of them (R-DISC-12) and more: any resource scope a
-// client is registered for.
-var scopesSupported = []string{
-	"openid", "fhirUser", "profile", "launch/patient", "offline_access", "online_access",
-	"patient/*.rs", "patient/*.read", "user/*.rs", "user/*.read",
-}
 
 // smartConfiguration serves <fhir-base>/.well-known/smart-configuration:
 // always application/json whatever Accept says (R-DISC-07, R-DISC-08),
@@ -29,7 +22,7 @@ func (s *Server) smartConfiguration(w http.ResponseWriter, r *http.Request) {
 		TokenEndpoint:                     s.tokenURL(),
 		GrantTypesSupported:               []string{"authorization_code", "refresh_token"},
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "none"},
-		ScopesSupported:                   scopesSupported,
+		ScopesSupported:                   s.scopesSupported(),
 		ResponseTypesSupported:            []string{"code"},
 		CodeChallengeMethodsSupported:     []string{"S256"},
 		Capabilities: []string{
@@ -90,4 +83,19 @@ func (s *Server) dpopAlgs() []string {
 		return nil
 	}
 	return dpop.SigningAlgs()
+}
+
+// scopesSupported lists the scopes advertised in discovery: those the
+// plain-language catalog can explain, less the ones this server cannot
+// grant yet. The server supports every one of them (R-DISC-12) and more:
+// any resource scope a client is registered for.
+func (s *Server) scopesSupported() []string {
+	var out []string
+	for _, sc := range s.texts.SupportedScopes() {
+		if sc == "launch" || sc == "launch/encounter" || strings.HasPrefix(sc, "system/") {
+			continue // EHR launch and backend services come with later work
+		}
+		out = append(out, sc)
+	}
+	return out
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/keys"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/web"
+	"github.com/smartlaunch/smartlaunch/smart/scopetext"
 )
 
 // Store is the part of the store the authorization server uses.
@@ -38,6 +39,14 @@ type Config struct {
 	Pages *web.Pages
 	// Audit records security events; nil records none.
 	Audit *audit.Recorder
+	// Texts says scopes in plain words; discovery's scopes_supported comes
+	// from it, and so does the explainability check below.
+	Texts *scopetext.Catalog
+	// RefuseUnexplainable refuses, with invalid_scope, a requested scope
+	// that cannot be said in one plain sentence (typically an unusual
+	// query); when false such a scope is shown with a warning and its raw
+	// text on the consent page.
+	RefuseUnexplainable bool
 	// DPoP verifies DPoP proofs (RFC 9449); nil disables DPoP.
 	DPoP *dpop.Verifier
 	// DPoPNoncesOptional turns off the server-nonce requirement for DPoP
@@ -75,12 +84,14 @@ type Server struct {
 	audit *audit.Recorder
 	dpop  *dpop.Verifier
 	// dpopNonces requires server nonces in token-endpoint proofs.
-	dpopNonces bool
-	logger     *slog.Logger
-	issuer     string
-	fhirBase   string
-	login      string
-	now        func() time.Time
+	dpopNonces          bool
+	texts               *scopetext.Catalog
+	refuseUnexplainable bool
+	logger              *slog.Logger
+	issuer              string
+	fhirBase            string
+	login               string
+	now                 func() time.Time
 
 	codeTTL, accessTTL, requestTTL  time.Duration
 	refreshIdleTTL, offlineLifetime time.Duration
@@ -91,27 +102,29 @@ type Server struct {
 
 // New returns a Server for cfg.
 func New(cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Keys == nil || cfg.Pages == nil {
-		return nil, errors.New("oauth: Store, Keys and Pages are required")
+	if cfg.Store == nil || cfg.Keys == nil || cfg.Pages == nil || cfg.Texts == nil {
+		return nil, errors.New("oauth: Store, Keys, Pages and Texts are required")
 	}
 	u, err := url.Parse(cfg.Issuer)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 		return nil, errors.New("oauth: Issuer must be an absolute http(s) URL")
 	}
 	s := &Server{
-		st:         cfg.Store,
-		keys:       cfg.Keys,
-		pages:      cfg.Pages,
-		audit:      cfg.Audit,
-		dpop:       cfg.DPoP,
-		dpopNonces: !cfg.DPoPNoncesOptional,
-		logger:     cfg.Logger,
-		issuer:     strings.TrimSuffix(cfg.Issuer, "/"),
-		login:      cfg.LoginPath,
-		now:        cfg.Now,
-		codeTTL:    orDefault(cfg.CodeTTL, 60*time.Second),
-		accessTTL:  orDefault(cfg.AccessTokenTTL, time.Hour),
-		requestTTL: orDefault(cfg.AuthRequestTTL, 15*time.Minute),
+		st:                  cfg.Store,
+		keys:                cfg.Keys,
+		pages:               cfg.Pages,
+		audit:               cfg.Audit,
+		dpop:                cfg.DPoP,
+		texts:               cfg.Texts,
+		refuseUnexplainable: cfg.RefuseUnexplainable,
+		dpopNonces:          !cfg.DPoPNoncesOptional,
+		logger:              cfg.Logger,
+		issuer:              strings.TrimSuffix(cfg.Issuer, "/"),
+		login:               cfg.LoginPath,
+		now:                 cfg.Now,
+		codeTTL:             orDefault(cfg.CodeTTL, 60*time.Second),
+		accessTTL:           orDefault(cfg.AccessTokenTTL, time.Hour),
+		requestTTL:          orDefault(cfg.AuthRequestTTL, 15*time.Minute),
 
 		refreshIdleTTL:  orDefault(cfg.RefreshIdleTTL, 30*24*time.Hour),
 		offlineLifetime: orDefault(cfg.OfflineLifetime, 180*24*time.Hour),

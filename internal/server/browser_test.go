@@ -19,6 +19,7 @@ type browser struct {
 	t      testing.TB
 	c      *http.Client
 	stopAt string // a redirect whose Location starts with this ends navigation
+	lang   string // Accept-Language, when set
 }
 
 func newBrowser(t testing.TB, stopAt string) *browser {
@@ -44,6 +45,9 @@ type page struct {
 
 func (b *browser) do(req *http.Request) page {
 	b.t.Helper()
+	if b.lang != "" {
+		req.Header.Set("Accept-Language", b.lang)
+	}
 	resp, err := b.c.Do(req)
 	if err != nil {
 		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)

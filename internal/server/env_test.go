@@ -108,6 +108,12 @@ const testRedirect = "http://127.0.0.1:9/callback"
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with a chance to change the server's configuration.
+func newEnvWith(t testing.TB, configure func(*server.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "smartlaunch.db"))
 	if err != nil {
@@ -133,10 +139,14 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(e.srv.Close)
 	e.base = e.srv.URL
 	e.fhir = e.base + "/fhir"
-	e.app, err = server.New(ctx, server.Config{
+	cfg := server.Config{
 		Store: st, BaseURL: e.base, Now: clk.Now,
 		Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	e.app, err = server.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/web"
 	"github.com/smartlaunch/smartlaunch/smart"
+	"github.com/smartlaunch/smartlaunch/smart/scopetext"
 )
 
 // Config is everything the server needs, built by cmd.
@@ -36,6 +37,9 @@ type Config struct {
 	OfflineLifetime time.Duration
 	// OnlineTTL is the sign-in session lifetime, which bounds online_access.
 	OnlineTTL time.Duration
+	// RefuseUnexplainableScopes refuses scopes that cannot be said in one
+	// plain sentence instead of showing them with a warning.
+	RefuseUnexplainableScopes bool
 }
 
 // Server is the assembled application.
@@ -78,8 +82,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	texts, err := scopetext.New()
+	if err != nil {
+		return nil, err
+	}
 	as, err := oauth.New(oauth.Config{
 		Store: cfg.Store, Keys: ks, Pages: pages, Audit: rec, DPoP: dv, Logger: cfg.Logger.With("component", "oauth"),
+		Texts: texts, RefuseUnexplainable: cfg.RefuseUnexplainableScopes,
 		Issuer: cfg.BaseURL, LoginPath: "/login", Now: cfg.Now,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshIdleTTL: cfg.RefreshIdleTTL,
 		OfflineLifetime: cfg.OfflineLifetime,
@@ -93,7 +102,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	cp, err := consent.New(consent.Config{
 		Store: cfg.Store, Pages: pages, Secret: secret, ContinuePath: "/authorize/continue",
-		SecureCookies: base.Scheme == "https", SessionTTL: cfg.OnlineTTL,
+		SecureCookies: base.Scheme == "https", SessionTTL: cfg.OnlineTTL, Texts: texts,
 		Logger: cfg.Logger.With("component", "consent"), Now: cfg.Now,
 	})
 	if err != nil {
