@@ -98,9 +98,9 @@ func TestAllowsAndCovers(t *testing.T) {
 }
 
 func TestPermit(t *testing.T) {
-	got := Permit("openid launch/patient patient/Observation.rs openid patient/*.read user/*.rs bogus patient/Observation.dus",
-		"openid launch/patient patient/*.cruds")
-	want := []string{"openid", "launch/patient", "patient/Observation.rs", "patient/*.read"}
+	got := Permit("openid launch/patient patient/Observation.rs openid patient/*.read user/*.rs bogus __ext.x patient/Observation.dus",
+		"openid launch/patient patient/*.cruds __ext.x")
+	want := []string{"openid", "launch/patient", "patient/Observation.rs", "patient/*.read", "__ext.x"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Permit = %v, want %v", got, want)
 	}

@@ -2,6 +2,7 @@ package smart
 
 import (
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -93,17 +94,20 @@ func (set ScopeSet) Err() error {
 }
 
 // Permit returns the scopes of requested that allowed covers, in request
-// order, as written, without duplicates: non-resource scopes must appear
+// order, as written, without duplicates: non-resource scopes (SMART's and
+// extension scopes such as "__profilePhoto.manage", R-EXT-01) must appear
 // in allowed literally, resource scopes must be covered by one of
-// allowed's resource scopes. Unknown and malformed scopes are left out
-// (R-SCOPE-08); callers that must refuse malformed scopes check
-// ParseScopes(requested).Err first.
+// allowed's resource scopes. Malformed scopes are left out (R-SCOPE-08);
+// callers that must refuse them check ParseScopes(requested).Err first.
 func Permit(requested, allowed string) []string {
 	al := ParseScopes(allowed)
 	req := ParseScopes(requested)
 	keep := map[string]bool{}
 	for _, o := range req.Other {
 		keep[o] = al.Has(o)
+	}
+	for _, u := range req.Unknown {
+		keep[u] = slices.Contains(al.Unknown, u)
 	}
 	for _, r := range req.Resources {
 		for _, a := range al.Resources {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"github.com/smartlaunch/smartlaunch/internal/dpop"
 	"net/http"
-	"strings"
 
 	"github.com/smartlaunch/smartlaunch/smart"
 )
@@ -20,16 +19,20 @@ func (s *Server) smartConfiguration(w http.ResponseWriter, r *http.Request) {
 		JWKSURI:                           s.jwksURL(),
 		AuthorizationEndpoint:             s.authorizeURL(),
 		TokenEndpoint:                     s.tokenURL(),
-		GrantTypesSupported:               []string{"authorization_code", "refresh_token"},
-		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "none"},
-		ScopesSupported:                   s.scopesSupported(),
-		ResponseTypesSupported:            []string{"code"},
-		CodeChallengeMethodsSupported:     []string{"S256"},
+		GrantTypesSupported:               []string{"authorization_code", "client_credentials", "refresh_token"},
+		TokenEndpointAuthMethodsSupported: authMethods,
+		TokenEndpointAuthSigningAlgValuesSupported: assertionAlgNames(),
+		IntrospectionEndpoint:                      s.introspectURL(),
+		RevocationEndpoint:                         s.revokeURL(),
+		ScopesSupported:                            s.scopesSupported(),
+		ResponseTypesSupported:                     []string{"code"},
+		CodeChallengeMethodsSupported:              []string{"S256"},
 		Capabilities: []string{
 			smart.CapLaunchStandalone,
 			smart.CapAuthorizePost,
 			smart.CapClientPublic,
 			smart.CapClientConfidentialSymmetric,
+			smart.CapClientConfidentialAsymmetric,
 			smart.CapSSOOpenIDConnect,
 			smart.CapContextStandalonePatient,
 			smart.CapPermissionOffline,
@@ -46,19 +49,22 @@ func (s *Server) smartConfiguration(w http.ResponseWriter, r *http.Request) {
 // Discovery 1.0 §3) at <issuer>/.well-known/openid-configuration.
 func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 	writeDiscovery(w, map[string]any{
-		"issuer":                                s.issuer,
-		"authorization_endpoint":                s.authorizeURL(),
-		"token_endpoint":                        s.tokenURL(),
-		"jwks_uri":                              s.jwksURL(),
-		"response_types_supported":              []string{"code"},
-		"subject_types_supported":               []string{"public"},
-		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"scopes_supported":                      []string{"openid", "fhirUser", "profile", "offline_access"},
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "none"},
-		"claims_supported":                      []string{"iss", "sub", "aud", "exp", "iat", "nonce", "fhirUser"},
-		"code_challenge_methods_supported":      []string{"S256"},
-		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
-		"dpop_signing_alg_values_supported":     s.dpopAlgs(),
+		"issuer":                                           s.issuer,
+		"authorization_endpoint":                           s.authorizeURL(),
+		"token_endpoint":                                   s.tokenURL(),
+		"jwks_uri":                                         s.jwksURL(),
+		"response_types_supported":                         []string{"code"},
+		"subject_types_supported":                          []string{"public"},
+		"id_token_signing_alg_values_supported":            []string{"RS256"},
+		"scopes_supported":                                 []string{"openid", "fhirUser", "profile", "offline_access"},
+		"token_endpoint_auth_methods_supported":            authMethods,
+		"token_endpoint_auth_signing_alg_values_supported": assertionAlgNames(),
+		"introspection_endpoint":                           s.introspectURL(),
+		"revocation_endpoint":                              s.revokeURL(),
+		"claims_supported":                                 []string{"iss", "sub", "aud", "exp", "iat", "nonce", "fhirUser"},
+		"code_challenge_methods_supported":                 []string{"S256"},
+		"grant_types_supported":                            []string{"authorization_code", "client_credentials", "refresh_token"},
+		"dpop_signing_alg_values_supported":                s.dpopAlgs(),
 	})
 }
 
@@ -92,10 +98,22 @@ func (s *Server) dpopAlgs() []string {
 func (s *Server) scopesSupported() []string {
 	var out []string
 	for _, sc := range s.texts.SupportedScopes() {
-		if sc == "launch" || sc == "launch/encounter" || strings.HasPrefix(sc, "system/") {
-			continue // EHR launch and backend services come with later work
+		if sc == "launch" || sc == "launch/encounter" {
+			continue // the EHR launch comes with later work
 		}
 		out = append(out, sc)
+	}
+	return out
+}
+
+// authMethods are the client authentication methods the token,
+// introspection and revocation endpoints accept.
+var authMethods = []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
+
+func assertionAlgNames() []string {
+	out := make([]string, len(assertionAlgs))
+	for i, a := range assertionAlgs {
+		out[i] = string(a)
 	}
 	return out
 }

@@ -18,6 +18,8 @@ func endedError(a store.Authorization, now time.Time) *Error {
 		why = "access ended: the user took this app's access back"
 	case store.EndAdminRevoked:
 		why = "access ended: an administrator ended this app's access"
+	case store.EndClientRevoked:
+		why = "access ended: the app revoked its own token"
 	case store.EndCodeReplay:
 		why = "access ended: the authorization code was used twice"
 	case store.EndExpired:

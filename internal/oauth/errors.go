@@ -96,3 +96,8 @@ func (s *Server) log(r *http.Request, oe *Error) {
 	}
 	s.logger.Info("oauth error", args...)
 }
+
+var (
+	errNoKey     = errors.New("oauth: no matching client key")
+	errAssertion = errors.New("oauth: assertion claims")
+)

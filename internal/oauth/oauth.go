@@ -49,6 +49,9 @@ type Config struct {
 	RefuseUnexplainable bool
 	// DPoP verifies DPoP proofs (RFC 9449); nil disables DPoP.
 	DPoP *dpop.Verifier
+	// RemoteKeys fetches clients' keys from their jwks_uri; nil allows only
+	// inline JWKS.
+	RemoteKeys KeySource
 	// DPoPNoncesOptional turns off the server-nonce requirement for DPoP
 	// proofs at the token endpoint (on by default, D-8).
 	DPoPNoncesOptional bool
@@ -86,6 +89,7 @@ type Server struct {
 	// dpopNonces requires server nonces in token-endpoint proofs.
 	dpopNonces          bool
 	texts               *scopetext.Catalog
+	remoteKeys          KeySource
 	refuseUnexplainable bool
 	logger              *slog.Logger
 	issuer              string
@@ -116,6 +120,7 @@ func New(cfg Config) (*Server, error) {
 		audit:               cfg.Audit,
 		dpop:                cfg.DPoP,
 		texts:               cfg.Texts,
+		remoteKeys:          cfg.RemoteKeys,
 		refuseUnexplainable: cfg.RefuseUnexplainable,
 		dpopNonces:          !cfg.DPoPNoncesOptional,
 		logger:              cfg.Logger,
@@ -165,12 +170,16 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("/authorize", web.Headers(http.HandlerFunc(s.authorize)))
 	mux.Handle("GET /authorize/continue", web.Secure(http.HandlerFunc(s.authorizeContinue)))
 	mux.Handle("/token", cors(http.HandlerFunc(s.token)))
+	mux.Handle("/introspect", cors(http.HandlerFunc(s.introspect)))
+	mux.Handle("/revoke", cors(http.HandlerFunc(s.revoke)))
 }
 
 // Endpoint URLs, absolute (R-DISC-09).
-func (s *Server) authorizeURL() string { return s.issuer + "/authorize" }
-func (s *Server) tokenURL() string     { return s.issuer + "/token" }
-func (s *Server) jwksURL() string      { return s.issuer + "/.well-known/jwks.json" }
+func (s *Server) authorizeURL() string  { return s.issuer + "/authorize" }
+func (s *Server) tokenURL() string      { return s.issuer + "/token" }
+func (s *Server) jwksURL() string       { return s.issuer + "/.well-known/jwks.json" }
+func (s *Server) introspectURL() string { return s.issuer + "/introspect" }
+func (s *Server) revokeURL() string     { return s.issuer + "/revoke" }
 
 // Endpoints returns the absolute authorize and token URLs, for the FHIR
 // CapabilityStatement's oauth-uris extension.

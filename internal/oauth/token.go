@@ -2,12 +2,9 @@ package oauth
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"net/http"
-	"net/url"
 
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
@@ -66,59 +63,13 @@ func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request) (*tokenRes
 		return s.grantAuthorizationCode(r, client, p, jkt)
 	case "refresh_token":
 		return s.grantRefreshToken(r, client, p, jkt)
+	case "client_credentials":
+		return s.grantClientCredentials(r, client, p, jkt)
 	case "":
 		return nil, newError(ErrInvalidRequest, "grant_type is required")
 	default:
 		return nil, newError(ErrUnsupportedGrantType, "grant_type is not supported")
 	}
-}
-
-// authenticateClient identifies the client: confidential clients with HTTP
-// Basic (RFC 6749 §2.3.1), public clients by client_id in the body.
-func (s *Server) authenticateClient(r *http.Request, p params) (store.Client, error) {
-	if _, ok := p["client_secret"]; ok {
-		return store.Client{}, newError(ErrInvalidClient, "send client secrets with HTTP Basic authentication")
-	}
-	id, secret, basic := r.BasicAuth()
-	if basic {
-		var err1, err2 error
-		id, err1 = url.QueryUnescape(id)
-		secret, err2 = url.QueryUnescape(secret)
-		if err1 != nil || err2 != nil {
-			return store.Client{}, newError(ErrInvalidClient, "malformed client credentials")
-		}
-		if body := p.get("client_id"); body != "" && body != id {
-			return store.Client{}, newError(ErrInvalidRequest, "client_id differs from the authenticated client")
-		}
-	} else {
-		id = p.get("client_id")
-		if id == "" {
-			return store.Client{}, newError(ErrInvalidClient, "client authentication is required")
-		}
-	}
-	c, err := s.st.GetClient(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Client{}, newError(ErrInvalidClient, "unknown client")
-	}
-	if err != nil {
-		return store.Client{}, serverError(err)
-	}
-	switch c.Type {
-	case store.ClientPublic:
-		if basic {
-			return store.Client{}, newError(ErrInvalidClient, "a public client has no secret")
-		}
-	case store.ClientConfidentialSymmetric:
-		if !basic {
-			return store.Client{}, newError(ErrInvalidClient, "client authentication is required")
-		}
-		if subtle.ConstantTimeCompare([]byte(store.Hash(secret)), []byte(c.SecretHash)) != 1 {
-			return store.Client{}, newError(ErrInvalidClient, "client authentication failed")
-		}
-	default:
-		return store.Client{}, newError(ErrUnauthorizedClient, "this client type cannot use this endpoint yet")
-	}
-	return c, nil
 }
 
 // EndAuthorization ends the authorization id for reason, records an audit

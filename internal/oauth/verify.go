@@ -43,7 +43,7 @@ func (s *Server) VerifyAccessToken(ctx context.Context, token string) (AccessCla
 	if err != nil {
 		return AccessClaims{}, fmt.Errorf("oauth: check authorization: %w", err)
 	}
-	if ended {
+	if ended || s.ended.has("jti:"+c.ID) {
 		return AccessClaims{}, ErrInvalidToken
 	}
 	return c, nil
@@ -100,6 +100,14 @@ func (e *endedSet) add(id string, now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.ids[id] = now
+}
+
+// has reports whether id was added, without consulting the store.
+func (e *endedSet) has(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, ok := e.ids[id]
+	return ok
 }
 
 // contains reports whether id has ended, refreshing from the store first

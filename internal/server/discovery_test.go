@@ -92,17 +92,25 @@ func TestSmartConfigurationRules(t *testing.T) {
 	if m := strs("code_challenge_methods_supported"); !slices.Contains(m, "S256") || slices.Contains(m, "plain") {
 		t.Errorf("code_challenge_methods_supported = %v (R-DISC-13, I-DISC-07)", m)
 	}
-	if g := strs("grant_types_supported"); !slices.Contains(g, "authorization_code") {
-		t.Errorf("grant_types_supported = %v (I-DISC-06)", g)
+	if g := strs("grant_types_supported"); !slices.Contains(g, "authorization_code") || !slices.Contains(g, "client_credentials") {
+		t.Errorf("grant_types_supported = %v (I-DISC-06, backend services)", g)
+	}
+	if a := strs("token_endpoint_auth_signing_alg_values_supported"); !slices.Contains(a, "RS384") || !slices.Contains(a, "ES384") {
+		t.Errorf("token_endpoint_auth_signing_alg_values_supported = %v (R-ASYM-02)", a)
+	}
+	for k, path := range map[string]string{"introspection_endpoint": "/introspect", "revocation_endpoint": "/revoke"} {
+		if c[k] != e.base+path {
+			t.Errorf("%s = %v, want %s", k, c[k], e.base+path)
+		}
 	}
 	caps := strs("capabilities")
 	for _, want := range []string{"launch-standalone", "client-public", "client-confidential-symmetric",
-		"context-standalone-patient", "permission-patient", "sso-openid-connect"} {
+		"client-confidential-asymmetric", "context-standalone-patient", "permission-patient", "sso-openid-connect"} {
 		if !slices.Contains(caps, want) {
 			t.Errorf("capabilities lack %s", want)
 		}
 	}
-	for _, notYet := range []string{"launch-ehr", "client-confidential-asymmetric", "smart-app-state"} {
+	for _, notYet := range []string{"launch-ehr", "smart-app-state"} {
 		if slices.Contains(caps, notYet) {
 			t.Errorf("capabilities claim %s, which this server does not support yet", notYet)
 		}

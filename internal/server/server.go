@@ -17,6 +17,7 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/fhir"
 	"github.com/smartlaunch/smartlaunch/internal/keys"
 	"github.com/smartlaunch/smartlaunch/internal/oauth"
+	"github.com/smartlaunch/smartlaunch/internal/remotekeys"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/web"
 	"github.com/smartlaunch/smartlaunch/smart"
@@ -86,9 +87,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A server reached on a loopback address is a developer's sandbox: it
+	// may fetch client keys from loopback URLs too. Anything else may not.
+	fetcher := remotekeys.New(remotekeys.Config{AllowLoopback: isLoopbackHost(base.Hostname()), Now: cfg.Now})
 	as, err := oauth.New(oauth.Config{
 		Store: cfg.Store, Keys: ks, Pages: pages, Audit: rec, DPoP: dv, Logger: cfg.Logger.With("component", "oauth"),
-		Texts: texts, RefuseUnexplainable: cfg.RefuseUnexplainableScopes,
+		RemoteKeys: fetcher,
+		Texts:      texts, RefuseUnexplainable: cfg.RefuseUnexplainableScopes,
 		Issuer: cfg.BaseURL, LoginPath: "/login", Now: cfg.Now,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshIdleTTL: cfg.RefreshIdleTTL,
 		OfflineLifetime: cfg.OfflineLifetime,
@@ -204,6 +209,14 @@ func (s *Server) janitor(ctx context.Context, interval time.Duration) {
 			}
 		}
 	}
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 func trimPath(p string) string {

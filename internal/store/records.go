@@ -201,6 +201,7 @@ const (
 	EndRefreshTokenReuse EndReason = "refresh_token_reuse"
 	EndExpired           EndReason = "expired"
 	EndCodeReplay        EndReason = "code_replay"
+	EndClientRevoked     EndReason = "client_revoked"
 )
 
 // Authorization is one approval a user gave one app: the record every code,
