@@ -3,7 +3,7 @@
 //
 //	smartlaunch serve    [--addr 127.0.0.1:8080] [--data DIR] [--base-url URL]
 //	smartlaunch client add --data DIR --type public|confidential-symmetric --redirect-uri URI ... [--scope S]
-//	smartlaunch client list --data DIR
+//	smartlaunch client list|show|update|remove|rotate-secret --data DIR [--id ID] ...
 //	smartlaunch user add --data DIR --username NAME [--fhir-user Patient/ID] [--patient ID ...] [--all-patients] < password
 //	smartlaunch scopes explain [--lang es] [--json] [--strict] SCOPE...
 //	smartlaunch version

@@ -34,7 +34,7 @@ const usage = `usage: smartlaunch <command> [flags]
 
 commands:
   serve        run the SMART on FHIR server
-  client add   register an app          client list   list apps
+  client add|list|show|update|remove|rotate-secret   manage apps
   user add     create a user            version       print the version
   scopes explain   say scopes in plain words (--lang en|es|fr|de)
 
@@ -53,7 +53,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "serve":
 		return serve(ctx, rest, stdout, stderr)
 	case "client":
-		return sub(ctx, "client", rest, stdin, stdout, stderr, map[string]command{"add": clientAdd, "list": clientList})
+		return sub(ctx, "client", rest, stdin, stdout, stderr, map[string]command{
+			"add": clientAdd, "list": clientList, "show": clientShow, "update": clientUpdate,
+			"remove": clientRemove, "rotate-secret": clientRotateSecret,
+		})
 	case "user":
 		return sub(ctx, "user", rest, stdin, stdout, stderr, map[string]command{"add": userAdd})
 	case "scopes":

@@ -4,14 +4,20 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/smartlaunch/smartlaunch/internal/password"
 	"github.com/smartlaunch/smartlaunch/internal/store"
@@ -167,8 +173,8 @@ func TestClientAdd(t *testing.T) {
 		{"plain http redirect (A-14)", []string{"--redirect-uri", "http://app.example/cb"}, "loopback", false},
 		{"localhost redirect (A-13)", []string{"--redirect-uri", "http://localhost:3000/cb"}, "loopback", false},
 		{"fragment redirect (A-14)", []string{"--redirect-uri", "https://app.example/cb#x"}, "fragment", false},
-		{"bad type", []string{"--type", "asymmetric", "--redirect-uri", "http://127.0.0.1:1/cb"}, "--type", false},
-		{"bad scope", []string{"--redirect-uri", "http://127.0.0.1:1/cb", "--scope", "patient/Observation.dus"}, "invalid scopes", false},
+		{"bad type", []string{"--type", "asymmetric", "--redirect-uri", "http://127.0.0.1:1/cb"}, "unknown client type", false},
+		{"bad scope", []string{"--redirect-uri", "http://127.0.0.1:1/cb", "--scope", "patient/Observation.dus"}, "patient/Observation.dus", false},
 		{"negative lifetime", []string{"--redirect-uri", "http://127.0.0.1:1/cb", "--refresh-idle-ttl", "-1h"}, "at least 1s", false},
 		{"with policy", []string{"--redirect-uri", "http://127.0.0.1:1/cb", "--access-token-ttl", "5m", "--offline-lifetime", "720h", "--require-dpop"}, "", false},
 	}
@@ -208,6 +214,71 @@ func TestClientAdd(t *testing.T) {
 				t.Error("the stored secret is not the SHA-256 hash of the printed one")
 			}
 		})
+	}
+}
+
+// TestClientLifecycle: register an asymmetric app from a JWKS file, show,
+// update its metadata, rotate a symmetric app's secret with an overlap, and
+// remove an app (issue 5 item 6).
+func TestClientLifecycle(t *testing.T) {
+	data := t.TempDir()
+	ctx := context.Background()
+	cli := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(ctx, args, nil, &out, io.Discard)
+		return out.String(), err
+	}
+	jwks := filepath.Join(t.TempDir(), "jwks.json")
+	key, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), KeyID: "k1", Algorithm: "ES384"}}})
+	if err := os.WriteFile(jwks, set, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli("client", "add", "--data", data, "--id", "bulk", "--type", "confidential-asymmetric",
+		"--jwks", jwks, "--scope", "system/*.rs", "--publisher", "Example Health", "--policy-uri", "https://example.org/privacy"); err != nil {
+		t.Fatalf("add asymmetric: %v", err)
+	}
+	out, err := cli("client", "show", "--data", data, "--id", "bulk")
+	if err != nil || !strings.Contains(out, `"has_jwks":true`) || !strings.Contains(out, `"publisher":"Example Health"`) {
+		t.Fatalf("show: %v %s", err, out)
+	}
+	if _, err := cli("client", "update", "--data", data, "--id", "bulk", "--code-of-conduct", "CARIN Alliance Code of Conduct"); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = cli("client", "show", "--data", data, "--id", "bulk")
+	if !strings.Contains(out, "CARIN Alliance") || !strings.Contains(out, `"publisher":"Example Health"`) || !strings.Contains(out, `"scope":"system/*.rs"`) {
+		t.Errorf("update changed more or less than asked: %s", out)
+	}
+	if _, err := cli("client", "update", "--data", data, "--id", "bulk", "--jwks-uri", "http://evil.example/jwks"); err == nil {
+		t.Error("update to an http jwks_uri: no error")
+	}
+	// Secret rotation keeps the old secret for the overlap.
+	out, err = cli("client", "add", "--data", data, "--id", "sym", "--type", "confidential-symmetric", "--redirect-uri", "https://app.example/cb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first, second secretOutput
+	_ = json.Unmarshal([]byte(out), &first)
+	out, err = cli("client", "rotate-secret", "--data", data, "--id", "sym", "--overlap", "1h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = json.Unmarshal([]byte(out), &second)
+	st, _ := openStore(ctx, data)
+	c, _ := st.GetClient(ctx, "sym")
+	st.Close()
+	if second.ClientSecret == "" || second.ClientSecret == first.ClientSecret || c.SecretHash != store.Hash(second.ClientSecret) ||
+		c.PreviousSecretHash != store.Hash(first.ClientSecret) || time.Until(c.PreviousSecretExpiresAt) < 59*time.Minute {
+		t.Errorf("after rotation: %+v", c)
+	}
+	if _, err := cli("client", "rotate-secret", "--data", data, "--id", "bulk"); err == nil {
+		t.Error("rotating an asymmetric client's secret: no error")
+	}
+	if _, err := cli("client", "remove", "--data", data, "--id", "sym"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli("client", "show", "--data", data, "--id", "sym"); err == nil {
+		t.Error("show after remove: no error")
 	}
 }
 
