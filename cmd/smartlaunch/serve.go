@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	idleTTL := fs.Duration("refresh-idle-ttl", 30*24*time.Hour, "how long an unused refresh token stays valid")
 	offline := fs.Duration("offline-lifetime", 180*24*time.Hour, "absolute lifetime of an offline_access authorization")
 	online := fs.Duration("online-lifetime", 12*time.Hour, "lifetime of an online_access authorization (the sign-in session)")
+	regTokenFile := fs.String("registration-token-file", "", "file holding the initial access token that turns on dynamic client registration (RFC 7591); also $SMARTLAUNCH_REGISTRATION_TOKEN")
 	unexplainable := fs.String("unexplainable-scopes", "warn", "scopes that cannot be said in one plain sentence: warn (show with a warning and the raw text) or refuse (invalid_scope)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -42,6 +44,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *unexplainable != "warn" && *unexplainable != "refuse" {
 		return fmt.Errorf("serve: --unexplainable-scopes must be warn or refuse")
+	}
+	regToken := os.Getenv("SMARTLAUNCH_REGISTRATION_TOKEN")
+	if *regTokenFile != "" {
+		b, err := os.ReadFile(*regTokenFile)
+		if err != nil {
+			return fmt.Errorf("serve: --registration-token-file: %w", err)
+		}
+		regToken = strings.TrimSpace(string(b))
+	}
+	if regToken != "" && len(regToken) < 32 {
+		return fmt.Errorf("serve: the registration token must have at least 32 characters")
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -76,7 +89,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	app, err := server.New(ctx, server.Config{Store: st, BaseURL: strings.TrimSuffix(*baseURL, "/"), Logger: logger,
 		AccessTokenTTL: *accessTTL, RefreshIdleTTL: *idleTTL, OfflineLifetime: *offline, OnlineTTL: *online,
-		RefuseUnexplainableScopes: *unexplainable == "refuse"})
+		RefuseUnexplainableScopes: *unexplainable == "refuse", RegistrationToken: regToken})
 	if err != nil {
 		return err
 	}

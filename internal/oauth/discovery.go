@@ -24,6 +24,7 @@ func (s *Server) smartConfiguration(w http.ResponseWriter, r *http.Request) {
 		TokenEndpointAuthSigningAlgValuesSupported: assertionAlgNames(),
 		IntrospectionEndpoint:                      s.introspectURL(),
 		RevocationEndpoint:                         s.revokeURL(),
+		RegistrationEndpoint:                       s.registerURL(),
 		ScopesSupported:                            s.scopesSupported(),
 		ResponseTypesSupported:                     []string{"code"},
 		CodeChallengeMethodsSupported:              []string{"S256"},
@@ -48,7 +49,7 @@ func (s *Server) smartConfiguration(w http.ResponseWriter, r *http.Request) {
 // openIDConfiguration serves the OpenID Provider metadata (OpenID Connect
 // Discovery 1.0 §3) at <issuer>/.well-known/openid-configuration.
 func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
-	writeDiscovery(w, map[string]any{
+	doc := map[string]any{
 		"issuer":                                           s.issuer,
 		"authorization_endpoint":                           s.authorizeURL(),
 		"token_endpoint":                                   s.tokenURL(),
@@ -65,7 +66,11 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 		"code_challenge_methods_supported":                 []string{"S256"},
 		"grant_types_supported":                            []string{"authorization_code", "client_credentials", "refresh_token"},
 		"dpop_signing_alg_values_supported":                s.dpopAlgs(),
-	})
+	}
+	if u := s.registerURL(); u != "" {
+		doc["registration_endpoint"] = u
+	}
+	writeDiscovery(w, doc)
 }
 
 // jwks serves the public signing keys (RFC 7517 §5).

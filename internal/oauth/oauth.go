@@ -52,6 +52,10 @@ type Config struct {
 	// RemoteKeys fetches clients' keys from their jwks_uri; nil allows only
 	// inline JWKS.
 	RemoteKeys KeySource
+	// RegistrationToken, when set, turns on dynamic client registration
+	// (RFC 7591) for callers presenting it as a bearer token. Empty (the
+	// default) keeps registration off.
+	RegistrationToken string
 	// DPoPNoncesOptional turns off the server-nonce requirement for DPoP
 	// proofs at the token endpoint (on by default, D-8).
 	DPoPNoncesOptional bool
@@ -87,15 +91,17 @@ type Server struct {
 	audit *audit.Recorder
 	dpop  *dpop.Verifier
 	// dpopNonces requires server nonces in token-endpoint proofs.
-	dpopNonces          bool
-	texts               *scopetext.Catalog
-	remoteKeys          KeySource
-	refuseUnexplainable bool
-	logger              *slog.Logger
-	issuer              string
-	fhirBase            string
-	login               string
-	now                 func() time.Time
+	dpopNonces bool
+	texts      *scopetext.Catalog
+	remoteKeys KeySource
+	// registrationTokenHash is Hash of the initial access token; "" = off.
+	registrationTokenHash string
+	refuseUnexplainable   bool
+	logger                *slog.Logger
+	issuer                string
+	fhirBase              string
+	login                 string
+	now                   func() time.Time
 
 	codeTTL, accessTTL, requestTTL  time.Duration
 	refreshIdleTTL, offlineLifetime time.Duration
@@ -135,6 +141,9 @@ func New(cfg Config) (*Server, error) {
 		offlineLifetime: orDefault(cfg.OfflineLifetime, 180*24*time.Hour),
 	}
 	s.fhirBase = s.issuer + "/fhir"
+	if cfg.RegistrationToken != "" {
+		s.registrationTokenHash = store.Hash(cfg.RegistrationToken)
+	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -172,6 +181,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("/token", cors(http.HandlerFunc(s.token)))
 	mux.Handle("/introspect", cors(http.HandlerFunc(s.introspect)))
 	mux.Handle("/revoke", cors(http.HandlerFunc(s.revoke)))
+	if s.registrationTokenHash != "" {
+		mux.Handle("POST /register", http.HandlerFunc(s.register))
+	}
 }
 
 // Endpoint URLs, absolute (R-DISC-09).
@@ -180,6 +192,14 @@ func (s *Server) tokenURL() string      { return s.issuer + "/token" }
 func (s *Server) jwksURL() string       { return s.issuer + "/.well-known/jwks.json" }
 func (s *Server) introspectURL() string { return s.issuer + "/introspect" }
 func (s *Server) revokeURL() string     { return s.issuer + "/revoke" }
+
+// registerURL is the registration endpoint, or "" while registration is off.
+func (s *Server) registerURL() string {
+	if s.registrationTokenHash == "" {
+		return ""
+	}
+	return s.issuer + "/register"
+}
 
 // Endpoints returns the absolute authorize and token URLs, for the FHIR
 // CapabilityStatement's oauth-uris extension.

@@ -261,3 +261,22 @@ func (e *env) doJSON(req *http.Request) (*http.Response, map[string]any) {
 	}
 	return resp, m
 }
+
+// doJSONOrEmpty is doJSON for responses whose body may be empty or not
+// JSON (a 404 from the mux): the map is then nil.
+func (e *env) doJSONOrEmpty(req *http.Request) (*http.Response, map[string]any) {
+	e.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	_ = json.Unmarshal(body, &m)
+	return resp, m
+}
+
+const timeHour = time.Hour
+
+func hashOf(s string) string { return store.Hash(s) }

@@ -41,6 +41,9 @@ type Config struct {
 	// RefuseUnexplainableScopes refuses scopes that cannot be said in one
 	// plain sentence instead of showing them with a warning.
 	RefuseUnexplainableScopes bool
+	// RegistrationToken, when set, turns on dynamic client registration
+	// for callers presenting it (RFC 7591 initial access token).
+	RegistrationToken string
 }
 
 // Server is the assembled application.
@@ -92,8 +95,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	fetcher := remotekeys.New(remotekeys.Config{AllowLoopback: isLoopbackHost(base.Hostname()), Now: cfg.Now})
 	as, err := oauth.New(oauth.Config{
 		Store: cfg.Store, Keys: ks, Pages: pages, Audit: rec, DPoP: dv, Logger: cfg.Logger.With("component", "oauth"),
-		RemoteKeys: fetcher,
-		Texts:      texts, RefuseUnexplainable: cfg.RefuseUnexplainableScopes,
+		RemoteKeys: fetcher, RegistrationToken: cfg.RegistrationToken,
+		Texts: texts, RefuseUnexplainable: cfg.RefuseUnexplainableScopes,
 		Issuer: cfg.BaseURL, LoginPath: "/login", Now: cfg.Now,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshIdleTTL: cfg.RefreshIdleTTL,
 		OfflineLifetime: cfg.OfflineLifetime,
