@@ -9,20 +9,15 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/smartlaunch/smartlaunch/internal/server"
+	"github.com/smartlaunch/smartlaunch/bench/load"
 	"github.com/smartlaunch/smartlaunch/internal/store"
-	"github.com/smartlaunch/smartlaunch/internal/store/sqlite"
 )
 
 func main() {
@@ -35,113 +30,59 @@ func main() {
 }
 
 func run(levelList string, dur time.Duration) error {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	dir, err := os.MkdirTemp("", "smartlaunch-bench-")
+	srv, err := load.Start()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	base := "http://" + ln.Addr().String()
-	app, err := server.New(ctx, server.Config{Store: st, BaseURL: base})
-	if err != nil {
-		return err
-	}
-	go func() { _ = app.Run(ctx, ln) }()
-	if err := st.CreateClient(ctx, store.Client{ID: "bench", Name: "bench", Type: store.ClientPublic,
+	defer srv.Close()
+	ctx := context.Background()
+	if err := srv.Store.CreateClient(ctx, store.Client{ID: "bench", Name: "bench", Type: store.ClientPublic,
 		RedirectURIs: []string{"http://127.0.0.1/cb"}, Scope: "patient/*.rs offline_access", CreatedAt: time.Now()}); err != nil {
 		return err
 	}
-	if err := st.CreateUser(ctx, store.User{ID: "bench-user", Username: "bench", PasswordHash: "x", CreatedAt: time.Now()}); err != nil {
+	if err := srv.Store.CreateUser(ctx, store.User{ID: "bench-user", Username: "bench", PasswordHash: "x", CreatedAt: time.Now()}); err != nil {
 		return err
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
-	fmt.Printf("refresh-token rotation over HTTP, SQLite store, %s per level\n", dur)
-	fmt.Printf("%-12s %12s %10s %10s %8s\n", "concurrency", "rotations/s", "p50", "p99", "errors")
+	fmt.Printf("refresh-token rotation over HTTP, SQLite store (durable before each response), %s per level\n", dur)
+	load.Header(os.Stdout)
 	for _, f := range strings.Split(levelList, ",") {
 		c, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || c < 1 {
 			return fmt.Errorf("bad concurrency %q", f)
 		}
-		tokens, err := seed(ctx, st, c)
+		tokens, err := seed(ctx, srv, c)
 		if err != nil {
 			return err
 		}
-		r := level(client, base+"/token", tokens, dur)
-		fmt.Printf("%-12d %12.0f %10s %10s %8d\n", c, float64(len(r.lat))/r.elapsed.Seconds(),
-			pct(r.lat, 50), pct(r.lat, 99), r.errors)
+		// Each worker holds its own authorization and always presents its
+		// newest refresh token, so no request is a reuse.
+		r := load.Run(c, dur, func(w int) error {
+			next, err := refresh(srv.Client, srv.Base+"/token", tokens[w])
+			tokens[w] = next
+			return err
+		})
+		load.Print(os.Stdout, "refresh rotation", r)
 	}
 	return nil
 }
 
 // seed creates one offline authorization and refresh token per worker.
-func seed(ctx context.Context, st *sqlite.DB, n int) ([]string, error) {
+func seed(ctx context.Context, srv *load.Server, n int) ([]string, error) {
 	now := time.Now()
 	out := make([]string, n)
 	for i := range out {
 		id, tok := random(), random()
-		if err := st.CreateAuthorization(ctx, store.Authorization{ID: id, UserID: "bench-user", ClientID: "bench",
+		if err := srv.Store.CreateAuthorization(ctx, store.Authorization{ID: id, UserID: "bench-user", ClientID: "bench",
 			Scope: "patient/*.rs offline_access", Offline: true, CreatedAt: now, LastUsedAt: now}); err != nil {
 			return nil, err
 		}
-		if err := st.CreateRefreshToken(ctx, store.RefreshToken{Hash: store.Hash(tok), AuthorizationID: id,
+		if err := srv.Store.CreateRefreshToken(ctx, store.RefreshToken{Hash: store.Hash(tok), AuthorizationID: id,
 			ClientID: "bench", CreatedAt: now}); err != nil {
 			return nil, err
 		}
 		out[i] = tok
 	}
 	return out, nil
-}
-
-type result struct {
-	lat     []time.Duration
-	errors  int
-	elapsed time.Duration
-}
-
-// level runs one worker per token until dur has passed.
-func level(client *http.Client, tokenURL string, tokens []string, dur time.Duration) result {
-	var (
-		mu  sync.Mutex
-		res result
-		wg  sync.WaitGroup
-	)
-	start := time.Now()
-	deadline := start.Add(dur)
-	for _, tok := range tokens {
-		wg.Add(1)
-		go func(tok string) {
-			defer wg.Done()
-			var lat []time.Duration
-			errs := 0
-			for time.Now().Before(deadline) {
-				t0 := time.Now()
-				next, err := refresh(client, tokenURL, tok)
-				if err != nil {
-					errs++
-					break // a worker whose chain broke stops: its token is gone
-				}
-				lat = append(lat, time.Since(t0))
-				tok = next
-			}
-			mu.Lock()
-			res.lat = append(res.lat, lat...)
-			res.errors += errs
-			mu.Unlock()
-		}(tok)
-	}
-	wg.Wait()
-	res.elapsed = time.Since(start)
-	return res
 }
 
 func refresh(client *http.Client, tokenURL, tok string) (string, error) {
@@ -162,15 +103,6 @@ func refresh(client *http.Client, tokenURL, tok string) (string, error) {
 		return "", fmt.Errorf("no refresh token in %s", body)
 	}
 	return out.RefreshToken, nil
-}
-
-func pct(lat []time.Duration, p int) string {
-	if len(lat) == 0 {
-		return "-"
-	}
-	s := slices.Clone(lat)
-	slices.Sort(s)
-	return s[(len(s)-1)*p/100].Round(10 * time.Microsecond).String()
 }
 
 func random() string {

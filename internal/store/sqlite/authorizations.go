@@ -25,8 +25,7 @@ func (db *DB) CreateAuthorization(ctx context.Context, a store.Authorization) er
 
 // GetAuthorization implements store.Authorizations.
 func (db *DB) GetAuthorization(ctx context.Context, id string) (store.Authorization, error) {
-	a, err := scanAuthorization(db.sql.QueryRowContext(ctx,
-		`SELECT `+authorizationColumns+` FROM authorizations WHERE id = ?`, id))
+	a, err := scanAuthorization(db.stmts.getAuthorization.QueryRowContext(ctx, id))
 	if err != nil {
 		return store.Authorization{}, wrap("get authorization", err)
 	}

@@ -62,8 +62,7 @@ func (db *DB) DeleteClient(ctx context.Context, id string) error {
 
 // GetClient implements store.Clients.
 func (db *DB) GetClient(ctx context.Context, id string) (store.Client, error) {
-	c, err := scanClient(db.sql.QueryRowContext(ctx,
-		`SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
+	c, err := scanClient(db.stmts.getClient.QueryRowContext(ctx, id))
 	if err != nil {
 		return store.Client{}, wrap("get client", err)
 	}

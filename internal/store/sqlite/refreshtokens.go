@@ -29,8 +29,7 @@ func insertRefreshToken(ctx context.Context, e execer, t store.RefreshToken) err
 
 // GetRefreshToken implements store.RefreshTokens.
 func (db *DB) GetRefreshToken(ctx context.Context, hash string) (store.RefreshToken, error) {
-	t, err := scanRefreshToken(db.sql.QueryRowContext(ctx,
-		`SELECT `+refreshTokenColumns+` FROM refresh_tokens WHERE hash = ?`, hash))
+	t, err := scanRefreshToken(db.stmts.getRefreshToken.QueryRowContext(ctx, hash))
 	if err != nil {
 		return store.RefreshToken{}, wrap("get refresh token", err)
 	}

@@ -26,11 +26,12 @@ var _ store.Store = (*DB)(nil)
 // DB is a store.Store backed by one SQLite database file. It is safe for
 // concurrent use, also by several processes sharing the file.
 type DB struct {
-	sql *sql.DB
-	// rotations feeds the group committer of RotateRefreshToken.
-	rotations chan *rotation
-	stop      chan struct{}
-	stopped   chan struct{}
+	sql   *sql.DB
+	stmts stmts
+	// batch feeds the group committer (batch.go).
+	batch   chan *batchOp
+	stop    chan struct{}
+	stopped chan struct{}
 }
 
 // Open opens the SQLite database at path, creating the file if it does not
@@ -51,6 +52,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	if err := db.migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, err
+	}
+	if err := db.prepare(ctx); err != nil {
+		db.stmts.close()
 		sdb.Close()
 		return nil, err
 	}
@@ -79,7 +85,7 @@ func dataSourceName(path string) (string, error) {
 // Close closes the database.
 func (db *DB) Close() error {
 	db.stopCommitter()
-	if err := db.sql.Close(); err != nil {
+	if err := errors.Join(db.stmts.close(), db.sql.Close()); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
 	return nil

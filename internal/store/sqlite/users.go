@@ -23,8 +23,7 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) error {
 
 // GetUser implements store.Users.
 func (db *DB) GetUser(ctx context.Context, id string) (store.User, error) {
-	u, err := scanUser(db.sql.QueryRowContext(ctx,
-		`SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(db.stmts.getUser.QueryRowContext(ctx, id))
 	if err != nil {
 		return store.User{}, wrap("get user", err)
 	}
