@@ -175,3 +175,25 @@ func TestNoSecretsInLogs(t *testing.T) {
 		}
 	}
 }
+
+// TestG10InvalidCodeOrClient follows Inferno's g10 invalid code/client
+// group: a bad code with valid client authentication is exactly 400
+// (I-G10INV-01); the real code with a bad client id is 400 or 401 and
+// leaves the code usable (I-G10INV-02).
+func TestG10InvalidCodeOrClient(t *testing.T) {
+	e := newEnv(t)
+	conf := e.oauthConfig("test-confidential", "launch/patient", "patient/*.rs")
+	v := oauth2.GenerateVerifier()
+	q := e.authorize(launch{conf: conf, verifier: v, username: "patient", password: "patient-demo"})
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {"BAD_CODE"}, "redirect_uri": {testRedirect}, "code_verifier": {v}}
+	if resp, body := e.postToken(form, "test-confidential", "test-secret"); resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Errorf("BAD_CODE: %d %v, want exactly 400 invalid_grant", resp.StatusCode, body)
+	}
+	form.Set("code", q.Get("code"))
+	if resp, body := e.postToken(form, "BAD_CLIENT_ID", "test-secret"); resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" {
+		t.Errorf("BAD_CLIENT_ID: %d %v, want 401 invalid_client", resp.StatusCode, body)
+	}
+	if resp, body := e.postToken(form, "test-confidential", "test-secret"); resp.StatusCode != http.StatusOK {
+		t.Errorf("the real code after a bad-client attempt: %d %v, want 200", resp.StatusCode, body)
+	}
+}
