@@ -61,7 +61,7 @@ func TestScopeEnforcement(t *testing.T) {
 		{"read-only scope can read", "patient-read", "/Observation/" + chadObs, 200, -1, ""},
 		{"user scope sees all", "user", "/Observation", 200, allObs, ""},
 		{"user scope reads any", "user", "/Observation/" + otherObs, 200, -1, ""},
-		{"user scope wins over patient scope", "user-and-patient", "/Observation/" + otherObs, 200, -1, ""},
+		{"union of a user and a patient scope (any scope allows)", "user-and-patient", "/Observation/" + otherObs, 200, -1, ""},
 		{"granular scope filters search", "granular", "/Observation", 200, chadLab, ""},
 		{"granular scope hides other categories on read", "granular", "/Observation/" + labObs, 404, -1, "not-found"},
 		{"unsupported granular query", "granular-bad", "/Observation", 403, -1, "forbidden"},

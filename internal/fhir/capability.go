@@ -29,9 +29,10 @@ type (
 		URL         string `json:"url,omitempty"`
 	}
 	capRest struct {
-		Mode     string        `json:"mode"`
-		Security capSecurity   `json:"security"`
-		Resource []capResource `json:"resource"`
+		Mode        string           `json:"mode"`
+		Security    capSecurity      `json:"security"`
+		Resource    []capResource    `json:"resource"`
+		Interaction []capInteraction `json:"interaction"`
 	}
 	capSecurity struct {
 		Extension []extension       `json:"extension"`
@@ -53,9 +54,11 @@ type (
 		Display string `json:"display,omitempty"`
 	}
 	capResource struct {
-		Type        string           `json:"type"`
-		Interaction []capInteraction `json:"interaction"`
-		SearchParam []capSearchParam `json:"searchParam"`
+		Type             string           `json:"type"`
+		Interaction      []capInteraction `json:"interaction"`
+		SearchInclude    []string         `json:"searchInclude,omitempty"`
+		SearchRevInclude []string         `json:"searchRevInclude,omitempty"`
+		SearchParam      []capSearchParam `json:"searchParam"`
 	}
 	capInteraction struct {
 		Code string `json:"code"`
@@ -99,7 +102,8 @@ func capabilityStatement(d *definitions, base string, o OAuthURIs, now time.Time
 					Display: "SMART-on-FHIR",
 				}}, Text: "OAuth2 using SMART-on-FHIR profile (see http://docs.smarthealthit.org)"}},
 			},
-			Resource: capResources(d),
+			Resource:    capResources(d),
+			Interaction: []capInteraction{{"search-system"}},
 		}},
 	}
 	b, err := json.Marshal(cs)
@@ -109,14 +113,29 @@ func capabilityStatement(d *definitions, base string, o OAuthURIs, now time.Time
 	return b
 }
 
+// capResources lists, per type, the interactions served, the supported
+// search parameters and the _include and _revinclude values accepted.
 func capResources(d *definitions) []capResource {
 	var out []capResource
 	for _, typ := range d.typeNames() {
 		td := d.types[typ]
-		r := capResource{Type: typ, Interaction: []capInteraction{{"read"}, {"search-type"}}}
+		r := capResource{Type: typ, Interaction: []capInteraction{
+			{"read"}, {"vread"}, {"history-instance"}, {"history-type"}, {"search-type"}}}
 		for _, sp := range td.search {
 			r.SearchParam = append(r.SearchParam, capSearchParam{Name: sp.Code, Definition: sp.Definition, Type: sp.Type})
+			if sp.Type == "reference" {
+				r.SearchInclude = append(r.SearchInclude, typ+":"+sp.Code)
+			}
 		}
+		for _, src := range d.typeNames() {
+			for _, sp := range d.types[src].search {
+				if sp.Type == "reference" && slices.Contains(sp.Targets, typ) {
+					r.SearchRevInclude = append(r.SearchRevInclude, src+":"+sp.Code)
+				}
+			}
+		}
+		slices.Sort(r.SearchInclude)
+		slices.Sort(r.SearchRevInclude)
 		slices.SortFunc(r.SearchParam, func(a, b capSearchParam) int { return strings.Compare(a.Name, b.Name) })
 		out = append(out, r)
 	}

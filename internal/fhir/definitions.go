@@ -27,16 +27,24 @@ type typeDefs struct {
 // searchParam is one supported search parameter of one type.
 type searchParam struct {
 	Code       string
-	Type       string // "token", "reference" or "date"
+	Type       string // "token", "reference", "date" or "string"
 	Definition string // canonical URL of the SearchParameter
 	Targets    []string
 	paths      []path
 }
 
-// supportedParams are the search parameters served, with their FHIR types.
+// supportedParams are the search parameters served, with their FHIR
+// types. A code whose definition for some type has another FHIR type is
+// not served for that type.
 var supportedParams = map[string]string{
 	"_id": "token", "patient": "reference", "subject": "reference",
 	"category": "token", "code": "token", "date": "date", "status": "token",
+	"name": "string", "family": "string", "given": "string", "gender": "token", "birthdate": "date",
+	"requester": "reference", "practitioner": "reference", "performer": "reference",
+	"encounter": "reference", "organization": "reference", "general-practitioner": "reference",
+	"author": "reference", "medication": "reference", "participant": "reference",
+	"location": "reference", "service-provider": "reference", "asserter": "reference",
+	"recorder": "reference", "target": "reference",
 }
 
 const (

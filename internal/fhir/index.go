@@ -65,6 +65,33 @@ func appendValue(dst []store.IndexEntry, sp searchParam, v any) []store.IndexEnt
 		if lo, hi, ok := dateValue(v); ok {
 			dst = append(dst, store.IndexEntry{Param: sp.Code, Low: lo, High: hi})
 		}
+	case "string":
+		dst = appendString(dst, sp.Code, v)
+	}
+	return dst
+}
+
+// stringParts are the elements of a HumanName or Address that a string
+// parameter on the whole element searches (FHIR R4 search §3.1.1.4.12).
+var stringParts = []string{"text", "family", "given", "prefix", "suffix",
+	"line", "city", "district", "state", "postalCode", "country"}
+
+// appendString indexes a string, or the parts of a HumanName or Address,
+// normalized as normalizeString does.
+func appendString(dst []store.IndexEntry, code string, v any) []store.IndexEntry {
+	switch v := v.(type) {
+	case string:
+		if s := normalizeString(v); s != "" {
+			dst = append(dst, store.IndexEntry{Param: code, Value: s})
+		}
+	case map[string]any:
+		for _, k := range stringParts {
+			for _, part := range appendFlat(nil, v[k]) {
+				if s, ok := part.(string); ok {
+					dst = appendString(dst, code, s)
+				}
+			}
+		}
 	}
 	return dst
 }

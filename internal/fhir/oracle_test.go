@@ -3,6 +3,7 @@ package fhir
 import (
 	"encoding/json"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,10 @@ type sampleEntry struct {
 	// Lo and Hi bound Observation.effective[x]; Hi zero for open.
 	Lo, Hi time.Time
 	HasEff bool
+	// Raw is the resource as in the Bundle; Refs every literal reference
+	// in it, resolved to "Type/id" where it names a Bundle entry.
+	Raw  map[string]any
+	Refs []string
 }
 
 var (
@@ -65,7 +70,9 @@ func sampleEntries(t *testing.T) []sampleEntry {
 }
 
 func oracleEntry(r map[string]any, ids map[string]string) sampleEntry {
-	e := sampleEntry{Type: r["resourceType"].(string), ID: r["id"].(string)}
+	e := sampleEntry{Type: r["resourceType"].(string), ID: r["id"].(string), Raw: r}
+	e.Refs = allRefs(nil, r, ids)
+	resolveRefs(r, ids)
 	for _, k := range []string{"subject", "patient"} {
 		if ref, ok := r[k].(map[string]any); ok {
 			s, _ := ref["reference"].(string)
@@ -150,4 +157,79 @@ func has(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// allRefs appends every "reference" string in v, resolved through ids.
+func allRefs(dst []string, v any, ids map[string]string) []string {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if s, ok := x.(string); ok && k == "reference" {
+				if to, ok := ids[s]; ok {
+					s = to
+				}
+				dst = append(dst, s)
+				continue
+			}
+			dst = allRefs(dst, x, ids)
+		}
+	case []any:
+		for _, x := range v {
+			dst = allRefs(dst, x, ids)
+		}
+	}
+	return dst
+}
+
+// inCompartmentOf is the oracle's patient compartment: a Patient is in its
+// own; any other resource is in the compartment of every Patient it
+// references.
+func (e sampleEntry) inCompartmentOf(patient string) bool {
+	if e.Type == "Patient" {
+		return e.ID == patient
+	}
+	return slices.Contains(e.Refs, "Patient/"+patient)
+}
+
+// refsAt returns the resolved references at a path of member names in the
+// resource, arrays flattened.
+func (e sampleEntry) refsAt(path ...string) []string {
+	nodes := []any{e.Raw}
+	for _, step := range path {
+		var next []any
+		for _, n := range nodes {
+			m, _ := n.(map[string]any)
+			switch v := m[step].(type) {
+			case nil:
+			case []any:
+				next = append(next, v...)
+			default:
+				next = append(next, v)
+			}
+		}
+		nodes = next
+	}
+	var out []string
+	for _, n := range nodes {
+		out = allRefs(out, map[string]any{"x": n}, nil)
+	}
+	return out
+}
+
+// resolveRefs rewrites, in place, references that name a Bundle entry.
+func resolveRefs(v any, ids map[string]string) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if s, ok := x.(string); ok && k == "reference" && ids[s] != "" {
+				v[k] = ids[s]
+				continue
+			}
+			resolveRefs(x, ids)
+		}
+	case []any:
+		for _, x := range v {
+			resolveRefs(x, ids)
+		}
+	}
 }

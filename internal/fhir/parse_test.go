@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -90,7 +91,7 @@ func TestIndex(t *testing.T) {
 	}
 	want := map[string]bool{"_id||o1": true, "status||final": true, "category|cat|laboratory": true,
 		"code|http://loinc.org|1-8": true, "code||x": true, "patient||Patient/p1": true, "subject||Patient/p1": true,
-		"date": true}
+		"performer||Practitioner/d1": true, "performer||Patient/p2": true, "date": true}
 	got := map[string]bool{}
 	for _, e := range r.Index {
 		if e.IsDate() {
@@ -128,7 +129,7 @@ func TestParseSearch(t *testing.T) {
 		{"_id=a&_count=5&_offset=10&_format=json", "_id[a]"},
 	} {
 		params := must(url.ParseQuery(tc.query))
-		s, err := d.parseSearch("Observation", params, testNow)
+		s, err := d.parseSearch("Observation", params, true, testNow)
 		if err != nil {
 			t.Errorf("parseSearch(%q): %v", tc.query, err)
 			continue
@@ -159,37 +160,73 @@ func renderFilters(fs []store.Filter) string {
 }
 
 // FuzzParseSearch checks that no query string makes the search parser
-// panic, and that what it accepts is within the limits.
+// panic, under strict or lenient handling, and that what it accepts is
+// within the limits: every filter has alternatives, chained and _has
+// queries are one level deep over known types, includes name known types,
+// and strict handling never leaves a parameter out.
 func FuzzParseSearch(f *testing.F) {
 	for _, seed := range []string{
 		"patient=123&category=laboratory", "code=http://loinc.org|8302-2,|x,y", "date=ge2019-05&date=lt2020-01-01T10:00:00Z",
 		"date=ap2019", "_count=10&_offset=20", `code=a\,b\|c\\`, "subject=Patient/1", "_id=a,b,c", "code=%ff",
 		"date=2019-05-01T10:00:00.123+05:30", "status=", "_count=1&_count=2", "foo=bar",
+		"_include=Observation:patient", "_include=Observation:subject:Patient", "_include=*", "_include:iterate=Observation:patient",
+		"_revinclude=Provenance:target", "patient.gender=male", "subject:Patient.birthdate=ge1950", "subject.name=chad",
+		"patient._id=1,2", "patient.organization.name=x", "_has:Observation:patient:code=1234-5", "_has:Observation:subject:date=2020",
+		"_has:Observation:patient:_has:x=y", "name=Chad", "family=quig&given=c", "gender=male&birthdate=lt1950",
+		"subject:Patient=1", "subject:Group.name=x", "code:text=x", "_sort=date&_summary=count",
 	} {
-		f.Add(seed)
+		f.Add(seed, false)
+		f.Add(seed, true)
 	}
 	d := testDefs(f)
-	f.Fuzz(func(t *testing.T, raw string) {
+	f.Fuzz(func(t *testing.T, raw string, strict bool) {
 		params, err := url.ParseQuery(raw)
 		if err != nil {
 			return
 		}
-		s, err := d.parseSearch("Observation", params, testNow)
-		if err != nil {
-			return
-		}
-		if s.Count < 0 || s.Count > maxCount || s.Offset < 0 || len(s.Filters) > maxFilters {
-			t.Errorf("parseSearch(%q) accepted out-of-limit %+v", raw, s)
-		}
-		for _, fl := range s.Filters {
-			if len(fl.Any) == 0 {
-				t.Errorf("parseSearch(%q) gave an empty filter", raw)
+		for _, typ := range []string{"Observation", "Patient"} {
+			s, err := d.parseSearch(typ, params, strict, testNow)
+			if err != nil {
+				continue
 			}
-			for _, m := range fl.Any {
-				if m.Prefix != "" && m.Low.After(m.High) {
-					t.Errorf("parseSearch(%q) gave an inverted range %+v", raw, m)
-				}
-			}
+			checkParsed(t, d, raw, s, strict)
 		}
 	})
+}
+
+// checkParsed checks the invariants of an accepted search.
+func checkParsed(t *testing.T, d *definitions, raw string, s search, strict bool) {
+	if s.Count < 0 || s.Count > maxCount || s.Offset < 0 || len(s.Filters)+len(s.Has) > maxFilters ||
+		len(s.Include)+len(s.RevInclude) > maxIncludes {
+		t.Errorf("parseSearch(%q) accepted out-of-limit %+v", raw, s)
+	}
+	if strict && len(s.ignored) > 0 {
+		t.Errorf("parseSearch(%q) left out %v under strict handling", raw, s.ignored)
+	}
+	filters := slices.Clone(s.Filters)
+	for _, l := range s.Has {
+		if !d.known(l.From.Type) || len(l.From.Filters) != 1 || len(l.From.ReferencedBy) > 0 {
+			t.Errorf("parseSearch(%q) gave a bad _has %+v", raw, l)
+		}
+		filters = append(filters, l.From.Filters...)
+	}
+	for _, fl := range filters {
+		if len(fl.Any) == 0 {
+			t.Errorf("parseSearch(%q) gave an empty filter", raw)
+		}
+		for _, m := range fl.Any {
+			if m.Prefix != "" && m.Low.After(m.High) {
+				t.Errorf("parseSearch(%q) gave an inverted range %+v", raw, m)
+			}
+			if m.Target != nil && (!d.known(m.Target.Type) || len(m.Target.Filters) != 1 ||
+				slices.ContainsFunc(m.Target.Filters[0].Any, func(m store.Match) bool { return m.Target != nil })) {
+				t.Errorf("parseSearch(%q) gave a bad chain %+v", raw, m.Target)
+			}
+		}
+	}
+	for _, inc := range append(slices.Clone(s.Include), s.RevInclude...) {
+		if !d.known(inc.Source) || len(inc.Targets) == 0 {
+			t.Errorf("parseSearch(%q) gave a bad include %+v", raw, inc)
+		}
+	}
 }

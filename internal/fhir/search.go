@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -17,6 +18,7 @@ const (
 	defaultCount   = 50
 	maxCount       = 200
 	maxFilters     = 20
+	maxIncludes    = 10
 	maxAlternative = 50
 	maxValueLen    = 1024
 	offsetParam    = "_offset"
@@ -24,64 +26,135 @@ const (
 
 // search is a parsed search request.
 type search struct {
+	// Filters must all match; a chained parameter is a Filter whose
+	// matches have a Target.
 	Filters []store.Filter
-	Count   int
-	Offset  int
-	// params are the request's search parameters without _count and
-	// _offset, for the paging links.
+	// Has are the _has conditions (FHIR R4 search §3.1.1.5.8).
+	Has []store.Link
+	// Include and RevInclude are the _include and _revinclude requests.
+	Include, RevInclude []include
+	Count               int
+	Offset              int
+	// params are the applied search parameters without _count and
+	// _offset, for the self and paging links.
 	params url.Values
+	// ignored are the parameters left out under lenient handling.
+	ignored []string
+}
+
+// include is one _include or _revinclude: resources of Source that
+// reference resources of Targets through the reference parameter Param.
+type include struct {
+	Source  string
+	Param   string
+	Targets []string
 }
 
 // parseSearch checks and parses the search parameters of a search of typ
-// (FHIR R4 search §3.1.1). Unknown parameters, modifiers and malformed
-// values are errors: ignoring them would return more than was asked.
-func (d *definitions) parseSearch(typ string, params url.Values, now time.Time) (search, error) {
+// (FHIR R4 search §3.1.1). A parameter the server does not support (an
+// unknown name, modifier, chain or _include value) is refused when strict
+// is set (Prefer: handling=strict), and otherwise left out and listed in
+// ignored, so that the self link shows only what was applied (FHIR R4
+// search §3.1.1.3.1). A malformed value of a supported parameter is always
+// refused.
+func (d *definitions) parseSearch(typ string, params url.Values, strict bool, now time.Time) (search, error) {
 	s := search{Count: defaultCount, params: url.Values{}}
-	names := make([]string, 0, len(params))
-	for name := range params {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(params)) {
 		values := params[name]
 		if err := checkText(name, values); err != nil {
 			return search{}, err
 		}
-		switch name {
-		case "_count", offsetParam:
-			n, err := singleInt(name, values)
-			if err != nil {
-				return search{}, err
-			}
-			if name == "_count" {
-				s.Count = min(n, maxCount)
-			} else {
-				s.Offset = n
-			}
-			continue
-		case "_format":
-			if err := checkFormat(values); err != nil {
-				return search{}, err
-			}
-			continue
+		done, err := s.parseResultParam(name, values)
+		if err != nil {
+			return search{}, err
 		}
-		sp, ok := d.param(typ, name)
-		if !ok {
-			return search{}, unsupportedParam(name)
+		if done {
+			continue
 		}
 		for _, v := range values {
-			f, err := parseFilter(sp, v, now)
+			ok, err := s.add(d, typ, name, v, now)
 			if err != nil {
 				return search{}, err
 			}
-			s.Filters = append(s.Filters, f)
-			s.params.Add(name, v)
+			if ok {
+				s.params.Add(name, v)
+				continue
+			}
+			label := name
+			if name == "_include" || name == "_revinclude" {
+				label += "=" + v
+			}
+			if strict {
+				return search{}, unsupportedParam(label)
+			}
+			if !slices.Contains(s.ignored, label) {
+				s.ignored = append(s.ignored, label)
+			}
 		}
 	}
-	if len(s.Filters) > maxFilters {
+	if len(s.Filters)+len(s.Has) > maxFilters || len(s.Include)+len(s.RevInclude) > maxIncludes {
 		return search{}, &apiError{Status: http.StatusBadRequest, Code: "too-costly", Diagnostics: "too many search parameters"}
 	}
 	return s, nil
+}
+
+// parseResultParam handles _count, _offset and _format, reporting whether
+// name was one of them.
+func (s *search) parseResultParam(name string, values []string) (bool, error) {
+	switch name {
+	case "_count", offsetParam:
+		n, err := singleInt(name, values)
+		if err != nil {
+			return true, err
+		}
+		if name == "_count" {
+			s.Count = min(n, maxCount)
+		} else {
+			s.Offset = n
+		}
+		return true, nil
+	case "_format":
+		return true, checkFormat(values)
+	}
+	return false, nil
+}
+
+// add parses one value of parameter name into s. It reports false, with
+// no error, when the server does not support the parameter or, for
+// _include and _revinclude, the value.
+func (s *search) add(d *definitions, typ, name, value string, now time.Time) (bool, error) {
+	switch {
+	case name == "_include" || name == "_revinclude":
+		inc, ok := d.parseInclude(typ, value, name == "_revinclude")
+		if ok && name == "_include" {
+			s.Include = append(s.Include, inc)
+		} else if ok {
+			s.RevInclude = append(s.RevInclude, inc)
+		}
+		return ok, nil
+	case strings.HasPrefix(name, "_has:"):
+		l, ok, err := d.parseHas(typ, name, value, now)
+		if ok {
+			s.Has = append(s.Has, l)
+		}
+		return ok, err
+	case strings.Contains(name, "."):
+		f, ok, err := d.parseChain(typ, name, value, now)
+		if ok {
+			s.Filters = append(s.Filters, f)
+		}
+		return ok, err
+	}
+	sp, ok := d.plainParam(typ, name)
+	if !ok {
+		return false, nil
+	}
+	f, err := parseFilter(sp, value, now)
+	if err != nil {
+		return false, err
+	}
+	s.Filters = append(s.Filters, f)
+	return true, nil
 }
 
 func invalid(msg string) error {
@@ -134,126 +207,18 @@ func checkFormat(values []string) error {
 	return nil
 }
 
-// parseFilter parses one occurrence of a parameter: comma-separated
-// alternatives, OR-ed.
-func parseFilter(sp searchParam, value string, now time.Time) (store.Filter, error) {
-	alts := splitEscaped(value, ',')
-	if len(alts) > maxAlternative {
-		return store.Filter{}, &apiError{Status: http.StatusBadRequest, Code: "too-costly", Diagnostics: "too many values for " + sp.Code}
-	}
-	f := store.Filter{Param: sp.Code}
-	for _, alt := range alts {
-		if alt == "" {
-			return store.Filter{}, invalid("empty value for " + sp.Code)
-		}
-		var (
-			ms  []store.Match
-			err error
-		)
-		switch sp.Type {
-		case "token":
-			ms, err = tokenMatch(alt)
-		case "reference":
-			ms, err = referenceMatch(sp, alt)
-		case "date":
-			ms, err = dateMatch(alt, now)
-		}
-		if err != nil {
-			return store.Filter{}, invalid("invalid value for " + sp.Code)
-		}
-		f.Any = append(f.Any, ms...)
-	}
-	return f, nil
-}
-
-// tokenMatch parses "code", "system|code" or "|code".
-func tokenMatch(s string) ([]store.Match, error) {
-	parts := splitEscaped(s, '|')
-	switch len(parts) {
-	case 1:
-		return []store.Match{{Value: unescape(parts[0])}}, nil
-	case 2:
-		if parts[1] == "" {
-			return nil, errBadToken
-		}
-		return []store.Match{{System: unescape(parts[0]), HasSystem: true, Value: unescape(parts[1])}}, nil
-	}
-	return nil, errBadToken
-}
-
-// referenceMatch parses "Type/id", "id" or an absolute URL. A bare id
-// matches any of the parameter's target types.
-func referenceMatch(sp searchParam, s string) ([]store.Match, error) {
-	s = unescape(s)
-	if validID(s) {
-		var ms []store.Match
-		for _, t := range sp.Targets {
-			ms = append(ms, store.Match{Value: t + "/" + s})
-		}
-		return ms, nil
-	}
-	ref, ok := normalizeReference(s)
-	if !ok {
-		return nil, errBadToken
-	}
-	return []store.Match{{Value: ref}}, nil
-}
-
-// dateMatch parses a prefixed date such as "ge2019-05".
-func dateMatch(s string, now time.Time) ([]store.Match, error) {
-	prefix := store.PrefixEq
-	if len(s) >= 2 && 'a' <= s[0] && s[0] <= 'z' {
-		prefix, s = s[:2], s[2:]
-	}
-	switch prefix {
-	case "eq", "ne", "lt", "gt", "le", "ge", "sa", "eb", "ap":
-	default:
-		return nil, errBadDate
-	}
-	lo, hi, err := dateRange(s)
-	if err != nil {
-		return nil, err
-	}
-	if prefix == store.PrefixAp {
-		// Approximately: widen by 10% of the distance from now (FHIR R4
-		// leaves the amount to the server), and by at least a day.
-		gap := now.Sub(lo)
-		if gap < 0 {
-			gap = -gap
-		}
-		widen := max(gap/10, 24*time.Hour)
-		lo, hi = lo.Add(-widen), hi.Add(widen)
-	}
-	return []store.Match{{Prefix: prefix, Low: lo, High: hi}}, nil
-}
-
-// splitEscaped splits s at sep, except where sep is escaped with "\".
-func splitEscaped(s string, sep byte) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case sep:
-			out = append(out, s[start:i])
-			start = i + 1
+// strictHandling reports whether the request asks for strict handling of
+// unsupported search parameters ("Prefer: handling=strict", FHIR R4
+// search §3.1.1.3.1); lenient is the default.
+func strictHandling(r *http.Request) bool {
+	for _, h := range r.Header.Values("Prefer") {
+		for _, part := range strings.FieldsFunc(h, func(c rune) bool { return c == ',' || c == ';' }) {
+			k, v, _ := strings.Cut(part, "=")
+			if strings.EqualFold(strings.TrimSpace(k), "handling") &&
+				strings.EqualFold(strings.Trim(strings.TrimSpace(v), `"`), "strict") {
+				return true
+			}
 		}
 	}
-	return append(out, s[start:])
-}
-
-// unescape removes the search escapes "\,", "\|", "\$" and "\\".
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) {
-			i++
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return false
 }

@@ -1,136 +1,171 @@
 package fhir
 
 import (
-	"encoding/json"
-	"errors"
-	"io"
-	"mime"
+	"context"
 	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/smartlaunch/smartlaunch/internal/store"
-	"github.com/smartlaunch/smartlaunch/smart"
 )
 
-// maxBody is the largest request body read.
-const maxBody = 1 << 20
+// maxIncluded bounds the resources one _include or _revinclude adds.
+const maxIncluded = 1000
 
 // search serves GET /{type}?params and POST /{type}/_search (FHIR R4 search
-// §3.1.1), answering a searchset Bundle.
+// §3.1.1), answering a searchset Bundle. The matches are confined to what
+// the token may search; chained parameters, _has and included resources to
+// what it may read.
 func (s *Server) search(w http.ResponseWriter, r *http.Request, a Access, typ string) error {
 	params, err := searchParams(w, r)
 	if err != nil {
 		return err
 	}
-	res, err := s.grant(a, typ, smart.Search)
-	if err != nil {
-		return err
-	}
 	now := s.now()
-	q, err := s.defs.parseSearch(typ, params, now)
+	dec, err := s.defs.decide(a, typ, interSearchType, now)
 	if err != nil {
 		return err
 	}
-	sq := store.ResourceQuery{Type: typ, Patient: res.patient, Count: q.Count, Offset: q.Offset,
-		Filters: append(q.Filters, res.filters...)}
+	q, err := s.defs.parseSearch(typ, params, strictHandling(r), now)
+	if err != nil {
+		return err
+	}
+	sq := store.ResourceQuery{Type: typ, Filters: q.Filters, ReferencedBy: q.Has, Count: q.Count, Offset: q.Offset}
+	dec.restrict(&sq)
+	if err := s.restrictNested(a, &sq, now); err != nil {
+		return err
+	}
 	rs, total, err := s.store.SearchResources(r.Context(), sq)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.searchset(typ, q, rs, total, now))
+	inc, withheld, err := s.includes(r.Context(), a, typ, q, rs, now)
+	if err != nil {
+		return err
+	}
+	b := s.searchset(s.base+"/"+typ, q, rs, total, now)
+	b.addIncluded(s.base, inc)
+	b.addOutcome(withheld, q.ignored)
+	writeJSON(w, http.StatusOK, b)
 	return nil
 }
 
-// searchParams returns the URL query parameters and, for POST, the form
-// body's, refusing malformed ones.
-func searchParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
-	params, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return nil, invalid("malformed query string")
-	}
-	if r.Method != http.MethodPost {
-		return params, nil
-	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
-		return nil, &apiError{Status: http.StatusUnsupportedMediaType, Code: "not-supported",
-			Diagnostics: "a search body must be application/x-www-form-urlencoded"}
-	}
-	body := http.MaxBytesReader(w, r.Body, maxBody)
-	b, err := io.ReadAll(body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too-costly", Diagnostics: "request body too large"}
+// restrictNested confines the resources that chained parameters and _has
+// conditions look at to those the token may read, so that neither can
+// reveal a resource the token could not read directly. A chain alternative
+// whose type the token may not read is dropped; a chain left with none, or
+// a _has over such a type, is refused with 403.
+func (s *Server) restrictNested(a Access, q *store.ResourceQuery, now time.Time) error {
+	for i := range q.Filters {
+		f := &q.Filters[i]
+		var kept []store.Match
+		for _, m := range f.Any {
+			if m.Target == nil {
+				kept = append(kept, m)
+				continue
+			}
+			dec, err := s.defs.decide(a, m.Target.Type, interRead, now)
+			if err != nil {
+				continue
+			}
+			dec.restrict(m.Target)
+			kept = append(kept, m)
 		}
-		return nil, invalid("unreadable request body")
+		if len(kept) == 0 {
+			return forbidden("no granted scope allows reading the resources a chained parameter refers to")
+		}
+		f.Any = kept
 	}
-	form, err := url.ParseQuery(string(b))
+	for i := range q.ReferencedBy {
+		from := &q.ReferencedBy[i].From
+		dec, err := s.defs.decide(a, from.Type, interRead, now)
+		if err != nil {
+			return forbidden("no granted scope allows reading the resources a _has parameter refers to")
+		}
+		dec.restrict(from)
+	}
+	return nil
+}
+
+// includes returns the resources _include and _revinclude add to page,
+// without those already in it, and whether the token's access left some
+// out (D-6). For _include, "left out" is exact: a referenced resource
+// exists that the token may not read (the page already shows the
+// reference). For _revinclude it is reported whenever the token may not
+// read every resource of the referencing type, whatever the data, so that
+// the answer never reveals that hidden resources exist (D-4).
+func (s *Server) includes(ctx context.Context, a Access, typ string, q search, page []store.Resource, now time.Time) ([]store.Resource, bool, error) {
+	if len(page) == 0 {
+		return nil, false, nil
+	}
+	ids, refs := store.Filter{Param: "_id"}, store.Filter{}
+	seen := map[string]bool{}
+	for _, r := range page {
+		ids.Any = append(ids.Any, store.Match{Value: r.ID})
+		refs.Any = append(refs.Any, store.Match{Value: typ + "/" + r.ID})
+		seen[typ+"/"+r.ID] = true
+	}
+	var queries []store.ResourceQuery
+	var exact []bool
+	for _, inc := range q.Include {
+		from := store.ResourceQuery{Type: typ, Filters: []store.Filter{ids}}
+		for _, t := range inc.Targets {
+			queries = append(queries, store.ResourceQuery{Type: t, Count: maxIncluded,
+				ReferencedBy: []store.Link{{Param: inc.Param, From: from}}})
+			exact = append(exact, true)
+		}
+	}
+	for _, inc := range q.RevInclude {
+		queries = append(queries, store.ResourceQuery{Type: inc.Source, Count: maxIncluded,
+			Filters: []store.Filter{{Param: inc.Param, Any: refs.Any}}})
+		exact = append(exact, false)
+	}
+	var out []store.Resource
+	withheld := false
+	for i, iq := range queries {
+		rs, w, err := s.readable(ctx, a, iq, exact[i], now)
+		if err != nil {
+			return nil, false, err
+		}
+		withheld = withheld || w
+		for _, r := range rs {
+			if key := r.Type + "/" + r.ID; !seen[key] {
+				seen[key] = true
+				out = append(out, r)
+			}
+		}
+	}
+	return out, withheld, nil
+}
+
+// readable runs iq confined to what a may read, and reports whether that
+// confinement may have left resources out: exactly (some matching
+// resource was left out) or, when exact is false, whenever the token may
+// not read every resource of the type.
+func (s *Server) readable(ctx context.Context, a Access, iq store.ResourceQuery, exact bool, now time.Time) ([]store.Resource, bool, error) {
+	dec, err := s.defs.decide(a, iq.Type, interRead, now)
 	if err != nil {
-		return nil, invalid("malformed form body")
+		if !exact {
+			return nil, true, nil
+		}
+		_, n, err := s.store.SearchResources(ctx, withCount(iq, 0))
+		return nil, n > 0, err
 	}
-	for k, vs := range form {
-		params[k] = append(params[k], vs...)
+	if dec.all {
+		rs, _, err := s.store.SearchResources(ctx, iq)
+		return rs, false, err
 	}
-	return params, nil
-}
-
-// bundle is a FHIR R4 searchset Bundle.
-type bundle struct {
-	ResourceType string        `json:"resourceType"`
-	Meta         bundleMeta    `json:"meta"`
-	Type         string        `json:"type"`
-	Total        int           `json:"total"`
-	Link         []bundleLink  `json:"link"`
-	Entry        []bundleEntry `json:"entry,omitempty"`
-}
-
-type bundleMeta struct {
-	LastUpdated string `json:"lastUpdated"`
-}
-
-type bundleLink struct {
-	Relation string `json:"relation"`
-	URL      string `json:"url"`
-}
-
-type bundleEntry struct {
-	FullURL  string          `json:"fullUrl"`
-	Resource json.RawMessage `json:"resource"`
-	Search   entrySearch     `json:"search"`
-}
-
-type entrySearch struct {
-	Mode string `json:"mode"`
-}
-
-// searchset builds the Bundle of one page, with self, next and previous
-// links carrying _count and _offset.
-func (s *Server) searchset(typ string, q search, rs []store.Resource, total int, now time.Time) bundle {
-	b := bundle{ResourceType: "Bundle", Type: "searchset", Total: total,
-		Meta: bundleMeta{LastUpdated: now.UTC().Format(time.RFC3339)}}
-	b.Link = append(b.Link, bundleLink{"self", s.pageURL(typ, q.params, q.Count, q.Offset)})
-	if q.Count > 0 && q.Offset+q.Count < total {
-		b.Link = append(b.Link, bundleLink{"next", s.pageURL(typ, q.params, q.Count, q.Offset+q.Count)})
+	all := -1
+	if exact {
+		if _, all, err = s.store.SearchResources(ctx, withCount(iq, 0)); err != nil {
+			return nil, false, err
+		}
 	}
-	if q.Offset > 0 {
-		b.Link = append(b.Link, bundleLink{"previous", s.pageURL(typ, q.params, q.Count, max(q.Offset-max(q.Count, 1), 0))})
-	}
-	for _, r := range rs {
-		b.Entry = append(b.Entry, bundleEntry{FullURL: s.base + "/" + typ + "/" + r.ID,
-			Resource: r.JSON, Search: entrySearch{Mode: "match"}})
-	}
-	return b
+	dec.restrict(&iq)
+	rs, n, err := s.store.SearchResources(ctx, iq)
+	return rs, !exact || all > n, err
 }
 
-// pageURL is the absolute search URL of one page.
-func (s *Server) pageURL(typ string, params url.Values, count, offset int) string {
-	v := url.Values{}
-	for k, vs := range params {
-		v[k] = vs
-	}
-	v.Set("_count", strconv.Itoa(count))
-	v.Set(offsetParam, strconv.Itoa(offset))
-	return s.base + "/" + typ + "?" + v.Encode()
+func withCount(q store.ResourceQuery, n int) store.ResourceQuery {
+	q.Count = n
+	return q
 }

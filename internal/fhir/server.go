@@ -170,29 +170,46 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, a Access) {
 	}
 }
 
-// route dispatches GET /{type}/{id}, GET /{type} and POST /{type}/_search.
+// route dispatches the interactions served (FHIR R4 http §3.1.0):
+// GET / and POST /_search (system search), GET /{type} and POST
+// /{type}/_search (search), GET /{type}/_history, GET /{type}/{id},
+// GET /{type}/{id}/_history and GET /{type}/{id}/_history/{vid}. Other
+// methods on these paths are answered 405.
 func (s *Server) route(w http.ResponseWriter, r *http.Request, a Access) error {
-	typ, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	if !s.defs.known(typ) {
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	get, post := r.Method == http.MethodGet, r.Method == http.MethodPost
+	switch {
+	case len(parts) == 1 && parts[0] == "":
+		return s.methods(w, get, "GET, OPTIONS", func() error { return s.searchSystem(w, r, a) })
+	case len(parts) == 1 && parts[0] == "_search":
+		return s.methods(w, post, "POST, OPTIONS", func() error { return s.searchSystem(w, r, a) })
+	case !s.defs.known(parts[0]):
 		return notFound("unknown resource type")
 	}
+	typ := parts[0]
 	switch {
-	case rest == "" && r.Method == http.MethodGet:
-		return s.search(w, r, a, typ)
-	case rest == "_search" && r.Method == http.MethodPost:
-		return s.search(w, r, a, typ)
-	case rest != "" && rest != "_search" && !strings.Contains(rest, "/") && r.Method == http.MethodGet:
-		return s.read(w, r, a, typ, rest)
-	case rest == "" || rest == "_search" || !strings.Contains(rest, "/"):
-		w.Header().Set("Allow", allowed(rest))
-		return &apiError{Status: http.StatusMethodNotAllowed, Code: "not-supported", Diagnostics: "method not allowed"}
+	case len(parts) == 1:
+		return s.methods(w, get, "GET, OPTIONS", func() error { return s.search(w, r, a, typ) })
+	case len(parts) == 2 && parts[1] == "_search":
+		return s.methods(w, post, "POST, OPTIONS", func() error { return s.search(w, r, a, typ) })
+	case len(parts) == 2 && parts[1] == "_history":
+		return s.methods(w, get, "GET, OPTIONS", func() error { return s.historyType(w, r, a, typ) })
+	case len(parts) == 2:
+		return s.methods(w, get, "GET, OPTIONS", func() error { return s.read(w, r, a, typ, parts[1]) })
+	case len(parts) == 3 && parts[2] == "_history":
+		return s.methods(w, get, "GET, OPTIONS", func() error { return s.historyInstance(w, r, a, typ, parts[1]) })
+	case len(parts) == 4 && parts[2] == "_history":
+		return s.methods(w, get, "GET, OPTIONS", func() error { return s.vread(w, r, a, typ, parts[1], parts[3]) })
 	}
 	return notFound("unknown path")
 }
 
-func allowed(rest string) string {
-	if rest == "_search" {
-		return "POST, OPTIONS"
+// methods calls serve when the request's method is allowed (ok), and
+// otherwise answers 405 with an Allow header.
+func (s *Server) methods(w http.ResponseWriter, ok bool, allow string, serve func() error) error {
+	if ok {
+		return serve()
 	}
-	return "GET, OPTIONS"
+	w.Header().Set("Allow", allow)
+	return &apiError{Status: http.StatusMethodNotAllowed, Code: "not-supported", Diagnostics: "method not allowed"}
 }

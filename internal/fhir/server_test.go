@@ -26,10 +26,6 @@ func TestRequestErrors(t *testing.T) {
 		{"unknown type search", "GET", "/Nonsense", "", nil, 404, "not-found"},
 		{"unknown id", "GET", "/Observation/does-not-exist", "", nil, 404, "not-found"},
 		{"malformed id", "GET", "/Observation/a_b", "", nil, 404, "not-found"},
-		{"unknown parameter", "GET", "/Observation?foo=bar", "", nil, 400, "not-supported"},
-		{"parameter of another type", "GET", "/Organization?category=x", "", nil, 400, "not-supported"},
-		{"modifier", "GET", "/Observation?code:text=x", "", nil, 400, "not-supported"},
-		{"_include", "GET", "/Observation?_include=Observation:subject", "", nil, 400, "not-supported"},
 		{"repeated _count", "GET", "/Observation?_count=1&_count=2", "", nil, 400, "invalid"},
 		{"negative _count", "GET", "/Observation?_count=-1", "", nil, 400, "invalid"},
 		{"bad date", "GET", "/Observation?date=yesterday", "", nil, 400, "invalid"},
@@ -44,7 +40,14 @@ func TestRequestErrors(t *testing.T) {
 		{"DELETE", "DELETE", "/Observation/x", "", nil, 405, "not-supported"},
 		{"GET _search", "GET", "/Observation/_search", "", nil, 405, "not-supported"},
 		{"history", "GET", "/Observation/x/_history", "", nil, 404, "not-found"},
-		{"base", "GET", "/", "", nil, 404, "not-found"},
+		{"vread of unknown id", "GET", "/Observation/x/_history/1", "", nil, 404, "not-found"},
+		{"system history", "GET", "/_history", "", nil, 404, "not-found"},
+		{"too deep", "GET", "/Observation/x/_history/1/y", "", nil, 404, "not-found"},
+		{"POST to base", "POST", "/", "application/fhir+json", strings.NewReader("{}"), 405, "not-supported"},
+		{"unknown _type", "GET", "/?_type=Nonsense", "", nil, 400, "invalid"},
+		{"reference of a type the parameter cannot target", "GET", "/Observation?patient=Group/1", "", nil, 400, "invalid"},
+		{"bad chained value", "GET", "/Observation?patient.birthdate=soon", "", nil, 400, "invalid"},
+		{"bad _has value", "GET", "/Patient?_has:Observation:patient:date=soon", "", nil, 400, "invalid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var body *bytes.Reader

@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"math"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -43,14 +46,40 @@ type ResourceQuery struct {
 	Patient string
 	// Filters must all match (AND); each filter's Any alternatives are OR-ed.
 	Filters []Filter
+	// AnyOf, when not empty, keeps only resources that satisfy at least one
+	// of its clauses (the union of what several access grants allow). An
+	// empty AnyOf adds no condition.
+	AnyOf []Clause
+	// ReferencedBy keeps only resources that, for each link, are referenced
+	// through the link's parameter by a resource the link selects (FHIR
+	// _has, and the targets of _include).
+	ReferencedBy []Link
 	// Count is the page size (0 returns no resources, only the total);
-	// Offset the number of matches skipped before the page.
+	// Offset the number of matches skipped before the page. Both are
+	// ignored in nested queries (Match.Target, Link.From).
 	Count  int
 	Offset int
 }
 
+// Clause is one alternative of ResourceQuery.AnyOf: a compartment (when
+// Patient is set) and filters, all of which must match.
+type Clause struct {
+	Patient string
+	Filters []Filter
+}
+
+// Link relates a resource to those that reference it: a resource r
+// satisfies the link when some resource selected by From has an index
+// entry for Param whose value is r's "Type/id".
+type Link struct {
+	Param string
+	From  ResourceQuery
+}
+
 // Filter is one search parameter of a query: a resource matches when one of
-// its index entries for Param matches one of Any.
+// its index entries for Param matches one of Any. Callers index every
+// resource's id under "_id", and a backend may match "_id" values against
+// the id itself.
 type Filter struct {
 	Param string
 	Any   []Match
@@ -81,18 +110,25 @@ const (
 )
 
 // Match is one alternative value of a Filter. With a Prefix it is a date
-// comparison against index entries' ranges; otherwise it compares Value
-// (and System, when HasSystem) with index entries' values exactly.
+// comparison against index entries' ranges; with a Target it matches
+// reference values "Type/id" of the resources Target selects (a chained
+// parameter); otherwise it compares Value (and System, when HasSystem) with
+// index entries' values, exactly or, with StartsWith, as a prefix.
 type Match struct {
 	// System and HasSystem express the token forms "system|code", "|code"
 	// (HasSystem with empty System) and "code" (no HasSystem).
 	System    string
 	HasSystem bool
 	Value     string
+	// StartsWith makes Value match every index value it is a prefix of
+	// (string parameters, normalized by the caller).
+	StartsWith bool
 	// Prefix and Low/High express a date comparison; see PrefixEq. Zero
 	// Low or High mean unbounded, as in IndexEntry.
 	Prefix    string
 	Low, High time.Time
+	// Target, when set, selects the referenced resources.
+	Target *ResourceQuery
 }
 
 // Resources stores FHIR resources.
@@ -101,8 +137,8 @@ type Resources interface {
 	// index rows and compartment membership, in one transaction. A replaced
 	// resource keeps none of its former index or compartment rows.
 	PutResources(ctx context.Context, rs []Resource) error
-	// GetResource returns one resource with its Patients (without Index),
-	// or ErrNotFound.
+	// GetResource returns one resource with its Patients and Index, or
+	// ErrNotFound.
 	GetResource(ctx context.Context, typ, id string) (Resource, error)
 	// SearchResources returns one page of matches (without Patients and
 	// Index), ordered
@@ -110,4 +146,93 @@ type Resources interface {
 	SearchResources(ctx context.Context, q ResourceQuery) ([]Resource, int, error)
 	// CountResources returns how many resources are stored.
 	CountResources(ctx context.Context) (int, error)
+}
+
+// Matches reports whether r satisfies c, judged on r.Patients and r.Index
+// with the semantics every backend's SearchResources applies. A Match with
+// a Target never matches here: following references needs the store.
+func (c Clause) Matches(r Resource) bool {
+	if c.Patient != "" && !slices.Contains(r.Patients, c.Patient) {
+		return false
+	}
+	for _, f := range c.Filters {
+		if !f.Matches(r.Index) {
+			return false
+		}
+	}
+	return true
+}
+
+// Matches reports whether one of entries matches f.
+func (f Filter) Matches(entries []IndexEntry) bool {
+	for _, e := range entries {
+		if e.Param != f.Param {
+			continue
+		}
+		for _, m := range f.Any {
+			if m.matches(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (m Match) matches(e IndexEntry) bool {
+	switch {
+	case m.Target != nil:
+		return false
+	case m.Prefix != "":
+		return e.IsDate() && m.matchesDate(e)
+	case e.IsDate():
+		return false
+	case m.StartsWith:
+		return strings.HasPrefix(e.Value, m.Value)
+	case m.HasSystem:
+		return e.Value == m.Value && e.System == m.System
+	}
+	return e.Value == m.Value
+}
+
+// matchesDate applies the prefix table of PrefixEq.
+func (m Match) matchesDate(e IndexEntry) bool {
+	l, h := lowBound(e.Low), highBound(e.High)
+	lo, hi := lowBound(m.Low), highBound(m.High)
+	switch m.Prefix {
+	case PrefixEq:
+		return l >= lo && h <= hi
+	case PrefixNe:
+		return !(l >= lo && h <= hi)
+	case PrefixLt:
+		return l < lo
+	case PrefixGt:
+		return h > hi
+	case PrefixLe:
+		return l <= hi
+	case PrefixGe:
+		return h >= lo
+	case PrefixSa:
+		return l > hi
+	case PrefixEb:
+		return h < lo
+	case PrefixAp:
+		return l <= hi && h >= lo
+	}
+	return false
+}
+
+// lowBound and highBound turn range ends into unix microseconds, an
+// unbounded end into the smallest or largest int64.
+func lowBound(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MinInt64
+	}
+	return t.UnixMicro()
+}
+
+func highBound(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MaxInt64
+	}
+	return t.UnixMicro()
 }

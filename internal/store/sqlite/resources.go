@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
@@ -129,20 +131,62 @@ func (db *DB) GetResource(ctx context.Context, typ, id string) (store.Resource, 
 		return store.Resource{}, wrap("get resource", err)
 	}
 	r.LastUpdated = updated.time()
+	if r.Patients, err = db.compartments(ctx, typ, id); err != nil {
+		return store.Resource{}, wrap("get resource", err)
+	}
+	if r.Index, err = db.indexEntries(ctx, typ, id); err != nil {
+		return store.Resource{}, wrap("get resource", err)
+	}
+	return r, nil
+}
+
+// compartments returns the patients in whose compartment a resource is.
+func (db *DB) compartments(ctx context.Context, typ, id string) ([]string, error) {
 	rows, err := db.sql.QueryContext(ctx,
 		`SELECT patient FROM fhir_compartments WHERE type = ? AND id = ? ORDER BY patient`, typ, id)
 	if err != nil {
-		return store.Resource{}, wrap("get resource", err)
+		return nil, err
 	}
 	defer rows.Close()
+	var out []string
 	for rows.Next() {
 		var p string
 		if err := rows.Scan(&p); err != nil {
-			return store.Resource{}, wrap("get resource", err)
+			return nil, err
 		}
-		r.Patients = append(r.Patients, p)
+		out = append(out, p)
 	}
-	return r, wrap("get resource", rows.Err())
+	return out, rows.Err()
+}
+
+// indexEntries returns a resource's index entries in insertion order.
+func (db *DB) indexEntries(ctx context.Context, typ, id string) ([]store.IndexEntry, error) {
+	rows, err := db.sql.QueryContext(ctx,
+		`SELECT param, system, value, low, high FROM fhir_index WHERE type = ? AND id = ? ORDER BY rowid`, typ, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.IndexEntry
+	for rows.Next() {
+		var (
+			e             store.IndexEntry
+			system, value sql.NullString
+			low, high     sql.NullInt64
+		)
+		if err := rows.Scan(&e.Param, &system, &value, &low, &high); err != nil {
+			return nil, err
+		}
+		e.System, e.Value = system.String, value.String
+		if low.Valid && low.Int64 != math.MinInt64 {
+			e.Low = time.UnixMicro(low.Int64).UTC()
+		}
+		if high.Valid && high.Int64 != math.MaxInt64 {
+			e.High = time.UnixMicro(high.Int64).UTC()
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }
 
 // SearchResources implements store.Resources.
@@ -150,10 +194,11 @@ func (db *DB) SearchResources(ctx context.Context, q store.ResourceQuery) ([]sto
 	if q.Count < 0 || q.Offset < 0 {
 		return nil, 0, fmt.Errorf("sqlite: search resources: negative count or offset")
 	}
-	where, args, err := searchWhere(q)
-	if err != nil {
+	var sb sqlBuilder
+	if err := sb.where("r", q, 0); err != nil {
 		return nil, 0, fmt.Errorf("sqlite: search resources: %w", err)
 	}
+	where, args := sb.b.String(), sb.args
 	var total int
 	if err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM fhir_resources r WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, wrap("search resources", err)
@@ -184,48 +229,143 @@ func (db *DB) SearchResources(ctx context.Context, q store.ResourceQuery) ([]sto
 	return out, total, nil
 }
 
-// searchWhere builds the WHERE clause over fhir_resources r for q.
-func searchWhere(q store.ResourceQuery) (string, []any, error) {
-	var b strings.Builder
-	args := []any{q.Type}
-	b.WriteString("r.type = ?")
-	if q.Patient != "" {
-		b.WriteString(` AND EXISTS (SELECT 1 FROM fhir_compartments c
-			WHERE c.patient = ? AND c.type = r.type AND c.id = r.id)`)
-		args = append(args, q.Patient)
+// maxNesting bounds how deep Match.Target and Link.From queries nest.
+const maxNesting = 3
+
+// sqlBuilder writes a WHERE clause and its arguments, in order, naming
+// the tables of nested conditions r1, i2, ... so that they never clash.
+type sqlBuilder struct {
+	b    strings.Builder
+	args []any
+	n    int
+}
+
+func (sb *sqlBuilder) alias(prefix string) string {
+	sb.n++
+	return prefix + strconv.Itoa(sb.n)
+}
+
+func (sb *sqlBuilder) write(sql string, args ...any) {
+	sb.b.WriteString(sql)
+	sb.args = append(sb.args, args...)
+}
+
+// where writes the condition that row r of fhir_resources is selected by
+// q. Every condition is an uncorrelated "r.id IN (subquery)", which SQLite
+// evaluates once, through the fhir_index_value index where it can.
+func (sb *sqlBuilder) where(r string, q store.ResourceQuery, depth int) error {
+	if depth > maxNesting {
+		return errors.New("queries nested too deeply")
 	}
-	for _, f := range q.Filters {
-		b.WriteString(` AND EXISTS (SELECT 1 FROM fhir_index i
-			WHERE i.type = r.type AND i.id = r.id AND i.param = ? AND (`)
-		args = append(args, f.Param)
+	sb.write(r+".type = ?", q.Type)
+	if err := sb.clause(r, q.Type, store.Clause{Patient: q.Patient, Filters: q.Filters}, depth); err != nil {
+		return err
+	}
+	if len(q.AnyOf) > 0 {
+		sb.write(" AND (")
+		for j, c := range q.AnyOf {
+			if j > 0 {
+				sb.write(" OR ")
+			}
+			sb.write("(1")
+			if err := sb.clause(r, q.Type, c, depth); err != nil {
+				return err
+			}
+			sb.write(")")
+		}
+		sb.write(")")
+	}
+	for _, l := range q.ReferencedBy {
+		fr, fi := sb.alias("r"), sb.alias("i")
+		prefix := q.Type + "/"
+		sb.write(" AND "+r+".id IN (SELECT substr("+fi+".value, ?) FROM fhir_index "+fi+" JOIN fhir_resources "+fr+
+			" ON "+fr+".type = "+fi+".type AND "+fr+".id = "+fi+".id WHERE "+fi+".type = ? AND "+fi+
+			".param = ? AND "+fi+".value >= ? AND substr("+fi+".value, 1, ?) = ? AND ",
+			utf8.RuneCountInString(prefix)+1, l.From.Type, l.Param, prefix, utf8.RuneCountInString(prefix), prefix)
+		if err := sb.where(fr, l.From, depth+1); err != nil {
+			return err
+		}
+		sb.write(")")
+	}
+	return nil
+}
+
+// clause writes " AND ..." conditions on row r of type typ for a
+// compartment and filters. The "_id" parameter is the resource's id.
+func (sb *sqlBuilder) clause(r, typ string, c store.Clause, depth int) error {
+	if c.Patient != "" {
+		sb.write(" AND "+r+".id IN (SELECT c.id FROM fhir_compartments c WHERE c.patient = ? AND c.type = ?)", c.Patient, typ)
+	}
+	for _, f := range c.Filters {
+		if ids, ok := plainIDs(f); ok {
+			sb.write(" AND " + r + ".id IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")")
+			sb.args = append(sb.args, ids...)
+			continue
+		}
+		i := sb.alias("i")
+		sb.write(" AND "+r+".id IN (SELECT "+i+".id FROM fhir_index "+i+" WHERE "+i+".type = ? AND "+
+			i+".param = ? AND (", typ, f.Param)
 		if len(f.Any) == 0 {
-			b.WriteString("0")
+			sb.write("0")
 		}
 		for j, m := range f.Any {
 			if j > 0 {
-				b.WriteString(" OR ")
+				sb.write(" OR ")
 			}
-			cond, cargs, err := matchCond(m)
-			if err != nil {
-				return "", nil, fmt.Errorf("%s: %w", f.Param, err)
+			if err := sb.match(i, m, depth); err != nil {
+				return fmt.Errorf("%s: %w", f.Param, err)
 			}
-			b.WriteString(cond)
-			args = append(args, cargs...)
 		}
-		b.WriteString("))")
+		sb.write("))")
 	}
-	return b.String(), args, nil
+	return nil
 }
 
-// matchCond is the SQL condition on index row i for one Match; see
-// store.PrefixEq for the date semantics.
-func matchCond(m store.Match) (string, []any, error) {
-	if m.Prefix == "" {
-		if m.HasSystem {
-			return "(i.value = ? AND i.system = ?)", []any{m.Value, m.System}, nil
-		}
-		return "i.value = ?", []any{m.Value}, nil
+// plainIDs returns the ids an "_id" filter of plain values selects.
+func plainIDs(f store.Filter) ([]any, bool) {
+	if f.Param != "_id" || len(f.Any) == 0 {
+		return nil, false
 	}
+	ids := make([]any, 0, len(f.Any))
+	for _, m := range f.Any {
+		if m.HasSystem || m.StartsWith || m.Prefix != "" || m.Target != nil {
+			return nil, false
+		}
+		ids = append(ids, m.Value)
+	}
+	return ids, true
+}
+
+// match writes the condition on index row i for one Match.
+func (sb *sqlBuilder) match(i string, m store.Match, depth int) error {
+	switch {
+	case m.Target != nil:
+		t := sb.alias("r")
+		sb.write(i+".value IN (SELECT ? || "+t+".id FROM fhir_resources "+t+" WHERE ", m.Target.Type+"/")
+		if err := sb.where(t, *m.Target, depth+1); err != nil {
+			return err
+		}
+		sb.write(")")
+	case m.Prefix != "":
+		cond, args, err := dateCond(m)
+		if err != nil {
+			return err
+		}
+		sb.write(strings.ReplaceAll(cond, "i.", i+"."), args...)
+	case m.StartsWith:
+		sb.write("("+i+".value >= ? AND substr("+i+".value, 1, ?) = ?)",
+			m.Value, utf8.RuneCountInString(m.Value), m.Value)
+	case m.HasSystem:
+		sb.write("("+i+".value = ? AND "+i+".system = ?)", m.Value, m.System)
+	default:
+		sb.write(i+".value = ?", m.Value)
+	}
+	return nil
+}
+
+// dateCond is the SQL condition on index row i for a date Match; see
+// store.PrefixEq for the semantics.
+func dateCond(m store.Match) (string, []any, error) {
 	lo, hi := lowMicros(m.Low), highMicros(m.High)
 	switch m.Prefix {
 	case store.PrefixEq:

@@ -17,6 +17,10 @@ func testResources(t *testing.T, open Opener) {
 	t.Run("UpsertReplaces", func(t *testing.T) { testResourceUpsert(t, open(t)) })
 	t.Run("Search", func(t *testing.T) { testResourceSearch(t, open(t)) })
 	t.Run("Paging", func(t *testing.T) { testResourcePaging(t, open(t)) })
+	t.Run("IndexRoundTrip", func(t *testing.T) { testResourceIndexRoundTrip(t, open(t)) })
+	t.Run("AnyOf", func(t *testing.T) { testResourceAnyOf(t, open(t)) })
+	t.Run("References", func(t *testing.T) { testResourceReferences(t, open(t)) })
+	t.Run("StartsWith", func(t *testing.T) { testResourceStartsWith(t, open(t)) })
 }
 
 // day returns the range of one UTC calendar day.
@@ -118,12 +122,12 @@ func testResourceUpsert(t *testing.T, st store.Store) {
 //	c  p1  other|A    laboratory  2020-05-01T10:00 .. 2020-05-03T10:00
 //	d  p2  loinc|A    laboratory  2021-01-01
 //	e  p2  loinc|C    survey      unbounded end from 2019-12-31
-func searchFixture(t *testing.T, st store.Store) {
+func searchFixture(t *testing.T, st store.Store) []store.Resource {
 	d1lo, d1hi := day(2020, 5, 1)
 	d2lo, d2hi := day(2020, 5, 2)
 	d3lo, d3hi := day(2021, 1, 1)
 	d4lo, _ := day(2019, 12, 31)
-	put(t, st,
+	rs := []store.Resource{
 		obs("a", "p1", "http://loinc.org", "A", "laboratory", d1lo, d1hi),
 		obs("b", "p1", "http://loinc.org", "B", "vital-signs", d2lo, d2hi),
 		obs("c", "p1", "urn:other", "A", "laboratory", d1lo.Add(10*time.Hour), d1lo.Add(58*time.Hour)),
@@ -131,5 +135,7 @@ func searchFixture(t *testing.T, st store.Store) {
 		obs("e", "p2", "http://loinc.org", "C", "survey", d4lo, time.Time{}),
 		store.Resource{Type: "Patient", ID: "p1", VersionID: "1", JSON: []byte(`{}`), Patients: []string{"p1"},
 			Index: []store.IndexEntry{{Param: "_id", Value: "p1"}}},
-	)
+	}
+	put(t, st, rs...)
+	return rs
 }

@@ -24,7 +24,7 @@ func filter(param string, any ...store.Match) store.Filter {
 }
 
 func testResourceSearch(t *testing.T, st store.Store) {
-	searchFixture(t, st)
+	fixture := searchFixture(t, st)
 	may1lo, may1hi := day(2020, 5, 1)
 	may2lo, may2hi := day(2020, 5, 2)
 	y2020lo := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -79,6 +79,10 @@ func testResourceSearch(t *testing.T, st store.Store) {
 			if !slices.Equal(got, tc.want) || total != len(tc.want) {
 				t.Errorf("got %v (total %d), want %v", got, total, tc.want)
 			}
+			// store.Clause.Matches is the same semantics, judged in Go.
+			if inGo := matchingIDs(fixture, "Observation", store.Clause{Patient: tc.patient, Filters: tc.filters}); !slices.Equal(inGo, tc.want) {
+				t.Errorf("Clause.Matches selects %v, want %v", inGo, tc.want)
+			}
 		})
 	}
 	q := store.ResourceQuery{Type: "Observation", Count: 10,
@@ -116,4 +120,16 @@ func testResourcePaging(t *testing.T, st store.Store) {
 			}
 		})
 	}
+}
+
+// matchingIDs returns, in order, the ids of the resources of typ in rs
+// that c matches.
+func matchingIDs(rs []store.Resource, typ string, c store.Clause) []string {
+	var out []string
+	for _, r := range rs {
+		if r.Type == typ && c.Matches(r) {
+			out = append(out, r.ID)
+		}
+	}
+	return out
 }

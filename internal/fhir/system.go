@@ -1,0 +1,132 @@
+package fhir
+
+import (
+	"cmp"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/smartlaunch/smartlaunch/internal/store"
+)
+
+// searchSystem serves GET /?params and POST /_search (FHIR R4 search
+// §3.1.1, "system" level). _type lists the types searched; each must be
+// one the token may search, or the request is refused (D-4). Without _type
+// every type the token may search is searched. Only parameters every
+// searched type supports apply; _include, _revinclude, chains and _has are
+// not supported at this level. Matches are ordered by type, then id.
+func (s *Server) searchSystem(w http.ResponseWriter, r *http.Request, a Access) error {
+	params, err := searchParams(w, r)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	types, explicit, err := s.systemTypes(a, params["_type"])
+	if err != nil {
+		return err
+	}
+	delete(params, "_type")
+	ignored, err := s.defs.commonParams(types, params, strictHandling(r))
+	if err != nil {
+		return err
+	}
+	var (
+		q     search
+		all   []store.Resource
+		total int
+	)
+	for _, t := range types {
+		if q, err = s.defs.parseSearch(t.name, params, true, now); err != nil {
+			return err
+		}
+		sq := store.ResourceQuery{Type: t.name, Filters: q.Filters, Count: q.Offset + q.Count}
+		t.dec.restrict(&sq)
+		rs, n, err := s.store.SearchResources(r.Context(), sq)
+		if err != nil {
+			return err
+		}
+		all, total = append(all, rs...), total+n
+	}
+	slices.SortFunc(all, func(x, y store.Resource) int { return cmp.Or(cmp.Compare(x.Type, y.Type), cmp.Compare(x.ID, y.ID)) })
+	page := all[min(q.Offset, len(all)):min(q.Offset+q.Count, len(all))]
+	if len(explicit) > 0 {
+		q.params.Set("_type", strings.Join(explicit, ","))
+	}
+	q.ignored = ignored
+	b := s.searchset(s.base, q, page, total, now)
+	b.addOutcome(false, ignored)
+	writeJSON(w, http.StatusOK, b)
+	return nil
+}
+
+// typeDecision is one type a system search looks at, with what the token
+// may see of it.
+type typeDecision struct {
+	name string
+	dec  decision
+}
+
+// systemTypes returns the types a system search looks at: those listed in
+// _type, each of which the token must be allowed to search, or else every
+// type it may search.
+func (s *Server) systemTypes(a Access, values []string) ([]typeDecision, []string, error) {
+	var listed []string
+	for _, v := range values {
+		for _, t := range strings.Split(v, ",") {
+			if !s.defs.known(t) {
+				return nil, nil, invalid("_type names an unknown resource type")
+			}
+			if !slices.Contains(listed, t) {
+				listed = append(listed, t)
+			}
+		}
+	}
+	slices.Sort(listed)
+	names := listed
+	if len(names) == 0 {
+		names = s.defs.typeNames()
+	}
+	var out []typeDecision
+	for _, t := range names {
+		dec, err := s.defs.decide(a, t, interSearchSystem, s.now())
+		if err != nil && len(listed) > 0 {
+			return nil, nil, err
+		}
+		if err == nil {
+			out = append(out, typeDecision{t, dec})
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil, forbidden("no granted scope allows searching")
+	}
+	return out, listed, nil
+}
+
+// commonParams removes from params, and returns, the parameters not every
+// type supports as a plain parameter, or refuses them under strict
+// handling.
+func (d *definitions) commonParams(types []typeDecision, params url.Values, strict bool) ([]string, error) {
+	var ignored []string
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		if name == "_count" || name == offsetParam || name == "_format" {
+			continue
+		}
+		ok := !strings.Contains(name, ".") && !strings.HasPrefix(name, "_has:")
+		for _, t := range types {
+			if _, supported := d.plainParam(t.name, name); !supported {
+				ok = false
+			}
+		}
+		if ok {
+			continue
+		}
+		if strict {
+			return nil, unsupportedParam(name)
+		}
+		ignored = append(ignored, name)
+		delete(params, name)
+	}
+	return ignored, nil
+}
