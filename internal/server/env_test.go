@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/smartlaunch/smartlaunch/internal/demo"
+	"github.com/smartlaunch/smartlaunch/internal/keys"
 	"github.com/smartlaunch/smartlaunch/internal/server"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/store/sqlite"
@@ -63,6 +65,64 @@ func sampleSubset(t testing.TB) fs.FS {
 		}
 	})
 	return subset
+}
+
+// testStart is the injected time at which every test environment starts.
+var testStart = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+var (
+	templateOnce sync.Once
+	templateDB   []byte
+	templateErr  error
+)
+
+// copyTemplate writes a database seeded like a first start (sample
+// subset, demo users and apps, the test apps, signing keys) to path. The
+// template is built once per test binary: password hashing, key
+// generation and loading are the slow parts of a fresh start.
+func copyTemplate(t testing.TB, path string) {
+	t.Helper()
+	templateOnce.Do(func() { templateDB, templateErr = buildTemplate(sampleSubset(t)) })
+	if templateErr != nil {
+		t.Fatal(templateErr)
+	}
+	if err := os.WriteFile(path, templateDB, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func buildTemplate(sample fs.FS) ([]byte, error) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "smartlaunch-template-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "template.db")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := demo.Seed(ctx, st, sample, testStart); err != nil {
+		return nil, err
+	}
+	for _, c := range []store.Client{
+		{ID: "test-public", Name: "Test Public App", Type: store.ClientPublic, RedirectURIs: []string{testRedirect}, Scope: demo.AppScope},
+		{ID: "test-confidential", Name: "Test Confidential App", Type: store.ClientConfidentialSymmetric,
+			SecretHash: store.Hash("test-secret"), RedirectURIs: []string{testRedirect}, Scope: demo.AppScope},
+	} {
+		if err := st.CreateClient(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := keys.Load(ctx, st, testStart); err != nil {
+		return nil, err
+	}
+	// Closing the last connection checkpoints the WAL into the file.
+	if err := st.Close(); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
 }
 
 // clock is a settable time source shared by the server under test.
@@ -115,24 +175,14 @@ func newEnv(t testing.TB) *env {
 func newEnvWith(t testing.TB, configure func(*server.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "smartlaunch.db"))
+	path := filepath.Join(t.TempDir(), "smartlaunch.db")
+	copyTemplate(t, path)
+	st, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	clk := &clock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
-	if err := demo.Seed(ctx, st, sampleSubset(t), clk.Now()); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []store.Client{
-		{ID: "test-public", Name: "Test Public App", Type: store.ClientPublic, RedirectURIs: []string{testRedirect}, Scope: demo.AppScope},
-		{ID: "test-confidential", Name: "Test Confidential App", Type: store.ClientConfidentialSymmetric,
-			SecretHash: store.Hash("test-secret"), RedirectURIs: []string{testRedirect}, Scope: demo.AppScope},
-	} {
-		if err := st.CreateClient(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
+	clk := &clock{t: testStart}
 	e := &env{t: t, st: st, clock: clk, logs: &lockedBuffer{}}
 	var h http.Handler
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
