@@ -2,7 +2,6 @@ package fhir
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -80,10 +79,14 @@ func emptyStore(t *testing.T) *sqlite.DB {
 // fakeVerifier accepts the tokens in its map.
 type fakeVerifier map[string]Access
 
-func (v fakeVerifier) VerifyAccessToken(_ context.Context, token string) (Access, error) {
+func (v fakeVerifier) VerifyRequest(r *http.Request) (Access, error) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return Access{}, &AuthError{Scheme: "Bearer"}
+	}
 	a, ok := v[token]
 	if !ok {
-		return Access{}, errors.New("unknown token")
+		return Access{}, &AuthError{Scheme: "Bearer", Code: "invalid_token"}
 	}
 	return a, nil
 }

@@ -1,7 +1,7 @@
 package fhir
 
 import (
-	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -25,10 +25,26 @@ type Access struct {
 	Scopes smart.ScopeSet
 }
 
-// TokenVerifier checks a bearer access token. Any error is answered 401.
+// TokenVerifier checks a request's credentials: a bearer token (RFC 6750)
+// or a DPoP-bound token with its proof (RFC 9449). An *AuthError is
+// answered 401 with its challenge; any other error 500.
 type TokenVerifier interface {
-	VerifyAccessToken(ctx context.Context, token string) (Access, error)
+	VerifyRequest(r *http.Request) (Access, error)
 }
+
+// AuthError refuses a request's credentials and names the challenge to
+// send (RFC 6750 §3, RFC 9449 §7.1).
+type AuthError struct {
+	// Scheme is "Bearer" or "DPoP".
+	Scheme string
+	// Code is the challenge's error attribute; "" when no credentials
+	// were sent.
+	Code string
+	// Nonce, when set, is sent in a DPoP-Nonce header.
+	Nonce string
+}
+
+func (e *AuthError) Error() string { return "fhir: " + e.Scheme + " " + e.Code }
 
 // OAuthURIs are advertised in the CapabilityStatement's oauth-uris
 // extension (SMART App Launch 2.1 §"Capability Statement"). Empty ones are
@@ -94,18 +110,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.public(w, r) {
 		return
 	}
-	token, ok := bearerToken(r)
-	if !ok {
-		// RFC 6750 §3.1: no error attribute when the request had no token.
-		w.Header().Set("WWW-Authenticate", `Bearer realm="fhir"`)
-		writeOutcome(w, http.StatusUnauthorized, "login", "an access token is required")
-		return
-	}
-	a, err := s.verifier.VerifyAccessToken(r.Context(), token)
+	a, err := s.verifier.VerifyRequest(r)
 	if err != nil {
-		s.log.InfoContext(r.Context(), "fhir: access token refused", "err", err)
-		w.Header().Set("WWW-Authenticate", `Bearer realm="fhir", error="invalid_token"`)
-		writeOutcome(w, http.StatusUnauthorized, "login", "the access token is invalid or expired")
+		s.writeAuthError(w, r, err)
 		return
 	}
 	s.serve(w, r, a)
@@ -120,14 +127,34 @@ func (s *Server) ServeWithAccess(w http.ResponseWriter, r *http.Request, a Acces
 	s.serve(w, r, a)
 }
 
-// bearerToken returns the token of an "Authorization: Bearer" header.
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
+// writeAuthError answers refused credentials: 401 with the challenge
+// (no error attribute when none were sent, RFC 6750 §3.1) and an
+// OperationOutcome; an internal error is 500.
+func (s *Server) writeAuthError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *AuthError
+	if !errors.As(err, &ae) {
+		s.log.ErrorContext(r.Context(), "fhir: verify credentials", "err", err)
+		writeOutcome(w, http.StatusInternalServerError, "exception", "internal error")
+		return
 	}
-	token = strings.TrimSpace(token)
-	return token, token != ""
+	scheme := ae.Scheme
+	if scheme == "" {
+		scheme = "Bearer"
+	}
+	challenge := scheme + ` realm="fhir"`
+	if ae.Code != "" {
+		challenge += `, error="` + ae.Code + `"`
+		s.log.InfoContext(r.Context(), "fhir: credentials refused", "scheme", scheme, "error", ae.Code)
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
+	if ae.Nonce != "" {
+		w.Header().Set("DPoP-Nonce", ae.Nonce)
+	}
+	msg := "an access token is required"
+	if ae.Code != "" {
+		msg = "the access token or its proof was refused"
+	}
+	writeOutcome(w, http.StatusUnauthorized, "login", msg)
 }
 
 // public sets the CORS headers and answers the requests that need no

@@ -59,6 +59,9 @@ type Config struct {
 	// DPoPNoncesOptional turns off the server-nonce requirement for DPoP
 	// proofs at the token endpoint (on by default, D-8).
 	DPoPNoncesOptional bool
+	// DPoPResourceNonces requires server nonces in DPoP proofs at the FHIR
+	// API too (off by default: D-8 makes it configurable there).
+	DPoPResourceNonces bool
 	Logger             *slog.Logger
 	// Issuer is the server's public base URL, such as "https://ehr.example";
 	// the FHIR base is Issuer + "/fhir".
@@ -91,9 +94,10 @@ type Server struct {
 	audit *audit.Recorder
 	dpop  *dpop.Verifier
 	// dpopNonces requires server nonces in token-endpoint proofs.
-	dpopNonces bool
-	texts      *scopetext.Catalog
-	remoteKeys KeySource
+	dpopNonces         bool
+	dpopResourceNonces bool
+	texts              *scopetext.Catalog
+	remoteKeys         KeySource
 	// registrationTokenHash is Hash of the initial access token; "" = off.
 	registrationTokenHash string
 	refuseUnexplainable   bool
@@ -129,6 +133,7 @@ func New(cfg Config) (*Server, error) {
 		remoteKeys:          cfg.RemoteKeys,
 		refuseUnexplainable: cfg.RefuseUnexplainable,
 		dpopNonces:          !cfg.DPoPNoncesOptional,
+		dpopResourceNonces:  cfg.DPoPResourceNonces,
 		logger:              cfg.Logger,
 		issuer:              strings.TrimSuffix(cfg.Issuer, "/"),
 		login:               cfg.LoginPath,

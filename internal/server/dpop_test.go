@@ -198,3 +198,74 @@ func TestDPoPRequiredByClient(t *testing.T) {
 		t.Fatalf("no proof: %d %v, want invalid_dpop_proof", resp.StatusCode, body)
 	}
 }
+
+// fhirDPoP reads rel from the FHIR API with a DPoP-bound token: the DPoP
+// scheme and a proof over GET and the URL carrying the token's hash.
+func (p *prover) fhirDPoP(token, rel string, proof string) (int, http.Header) {
+	p.t.Helper()
+	u := p.e.fhir + "/" + rel
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("Authorization", "DPoP "+token)
+	if proof == "" {
+		proof = p.proof(http.MethodGet, u, token)
+	}
+	req.Header.Set("DPoP", proof)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header
+}
+
+// TestDPoPResourceServer: a DPoP-bound access token works at the FHIR API
+// only with a fresh proof by its key over this very request, carrying the
+// token's hash (ath); presented as a bearer token, or with someone else's
+// proof, it is refused with a DPoP challenge (RFC 9449 §7).
+func TestDPoPResourceServer(t *testing.T) {
+	e := newEnv(t)
+	p := newProver(t, e)
+	conf := e.oauthConfig("test-public", "launch/patient", "patient/*.rs")
+	v := oauth2.GenerateVerifier()
+	q := e.authorize(launch{conf: conf, verifier: v, username: "patient", password: "patient-demo"})
+	_, body := p.token(url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {testRedirect},
+		"client_id": {"test-public"}, "code_verifier": {v}})
+	token, _ := body["access_token"].(string)
+	if body["token_type"] != "DPoP" {
+		t.Fatalf("token response %v", body)
+	}
+	rel := "Patient/" + demo.PatientJill
+	if status, _ := p.fhirDPoP(token, rel, ""); status != http.StatusOK {
+		t.Fatalf("DPoP read: %d, want 200", status)
+	}
+	u := e.fhir + "/" + rel
+	thief := newProver(t, e)
+	replayed := p.proof(http.MethodGet, u, token)
+	p.fhirDPoP(token, rel, replayed)
+	tests := []struct {
+		name, proof, want string
+	}{
+		{"replayed proof", replayed, "invalid_dpop_proof"},
+		{"proof without the token's hash", p.proof(http.MethodGet, u, ""), "invalid_dpop_proof"},
+		{"proof for another URL", p.proof(http.MethodGet, e.fhir+"/Patient", token), "invalid_dpop_proof"},
+		{"proof for another method", p.proof(http.MethodPost, u, token), "invalid_dpop_proof"},
+		{"proof by another key", thief.proof(http.MethodGet, u, token), "invalid_dpop_proof"},
+	}
+	for _, tt := range tests {
+		status, h := p.fhirDPoP(token, rel, tt.proof)
+		if status != http.StatusUnauthorized || !strings.HasPrefix(h.Get("WWW-Authenticate"), "DPoP ") ||
+			!strings.Contains(h.Get("WWW-Authenticate"), `error="`+tt.want+`"`) {
+			t.Errorf("%s: %d %q, want 401 DPoP %s", tt.name, status, h.Get("WWW-Authenticate"), tt.want)
+		}
+	}
+	// The bound token as a plain bearer token is refused.
+	status, _, h := e.fhirGet(token, rel)
+	if status != http.StatusUnauthorized || !strings.Contains(h.Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Errorf("bound token as Bearer: %d %q, want 401 invalid_token", status, h.Get("WWW-Authenticate"))
+	}
+	// An unbound token is refused under the DPoP scheme.
+	plain := launchOffline(t, e)
+	if status, h := p.fhirDPoP(plain.AccessToken, rel, ""); status != http.StatusUnauthorized || !strings.Contains(h.Get("WWW-Authenticate"), "invalid_token") {
+		t.Errorf("unbound token with DPoP: %d %q", status, h.Get("WWW-Authenticate"))
+	}
+}

@@ -145,12 +145,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // ServeHTTP serves every route of the application.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// verifier adapts the authorization server's token check to the FHIR
+// verifier adapts the authorization server's credential check to the FHIR
 // server's TokenVerifier, so neither feature package imports the other.
 type verifier struct{ as *oauth.Server }
 
-func (v verifier) VerifyAccessToken(ctx context.Context, token string) (fhir.Access, error) {
-	c, err := v.as.VerifyAccessToken(ctx, token)
+func (v verifier) VerifyRequest(r *http.Request) (fhir.Access, error) {
+	// The FHIR handler is mounted under /fhir with the prefix stripped; the
+	// DPoP proof's htu names the URL as clients see it.
+	c, err := v.as.VerifyResourceRequest(r, v.as.FHIRBase()+r.URL.EscapedPath())
+	var re *oauth.ResourceError
+	if errors.As(err, &re) {
+		return fhir.Access{}, &fhir.AuthError{Scheme: re.Scheme, Code: re.Code, Nonce: re.Nonce}
+	}
 	if err != nil {
 		return fhir.Access{}, err
 	}
