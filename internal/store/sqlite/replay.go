@@ -2,32 +2,31 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"time"
 )
 
 // Remember implements store.ReplayCache. It is one upsert: a new key is
 // inserted, an expired one has its expiry replaced, and an unexpired one is
 // left alone, which changes no row. SQLite runs the statement atomically, so
-// of concurrent callers with one key exactly one changes a row. The write
-// is group-committed (see batch.go) and durable before it returns.
+// of concurrent callers with one key exactly one changes a row.
+//
+// Durability: a one-time value (a DPoP proof's or client assertion's jti)
+// is committed in WAL mode without waiting for the disk flush
+// (synchronous=NORMAL on its own pool). It survives a crash of the process;
+// an operating-system crash or power loss may forget the last moments of
+// them, which could let someone who had already captured such a value
+// replay it once within its lifetime of at most five minutes. That trade
+// buys the token endpoint its throughput (bench/tokens); refresh-token
+// rotations and everything else still wait for the flush.
 func (db *DB) Remember(ctx context.Context, key string, expiresAt, now time.Time) (bool, error) {
 	if expiresAt.IsZero() || now.IsZero() {
 		return false, wrap("remember", errZeroTime)
 	}
-	var n int64
-	err := db.inBatch(ctx, "remember", func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`INSERT INTO replay_cache (key, expires_at) VALUES (?, ?)
-			ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
-			WHERE replay_cache.expires_at <= ?`,
-			key, micros(expiresAt), micros(now))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
+	res, err := db.stmts.remember.ExecContext(ctx, key, micros(expiresAt), micros(now))
+	if err != nil {
+		return false, wrap("remember", err)
+	}
+	n, err := res.RowsAffected()
 	if err != nil {
 		return false, wrap("remember", err)
 	}

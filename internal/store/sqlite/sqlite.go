@@ -28,6 +28,9 @@ var _ store.Store = (*DB)(nil)
 type DB struct {
 	sql   *sql.DB
 	stmts stmts
+	// lax is a second pool on the same file whose commits skip the disk
+	// flush; only the replay cache writes through it.
+	lax *sql.DB
 	// batch feeds the group committer (batch.go).
 	batch   chan *batchOp
 	stop    chan struct{}
@@ -38,7 +41,7 @@ type DB struct {
 // exist, and applies every embedded migration not yet recorded in it.
 // Several processes may open the same file at once.
 func Open(ctx context.Context, path string) (*DB, error) {
-	dsn, err := dataSourceName(path)
+	dsn, err := dataSourceName(path, "FULL")
 	if err != nil {
 		return nil, err
 	}
@@ -55,8 +58,19 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		sdb.Close()
 		return nil, err
 	}
+	// One-time values get their own pool whose commits do not wait for the
+	// disk flush (see replay.go). The DSN differs only in that pragma.
+	laxDSN, _ := dataSourceName(path, "NORMAL")
+	if db.lax, err = sql.Open("sqlite", laxDSN); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// One connection: its writers queue in Go instead of spinning on
+	// SQLite's busy handler.
+	db.lax.SetMaxOpenConns(1)
 	if err := db.prepare(ctx); err != nil {
 		db.stmts.close()
+		db.lax.Close()
 		sdb.Close()
 		return nil, err
 	}
@@ -66,7 +80,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // dataSourceName builds the driver DSN for path: a file: URI (so the path
 // may hold any character) with the pragmas every connection must run.
-func dataSourceName(path string) (string, error) {
+func dataSourceName(path, synchronous string) (string, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return "", fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -77,15 +91,15 @@ func dataSourceName(path string) (string, error) {
 	const pragmas = "_pragma=busy_timeout(10000)" +
 		"&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(FULL)" +
-		"&_txlock=immediate"
-	return u.String() + "?" + pragmas, nil
+		"&_txlock=immediate" +
+		"&_pragma=synchronous("
+	return u.String() + "?" + pragmas + synchronous + ")", nil
 }
 
 // Close closes the database.
 func (db *DB) Close() error {
 	db.stopCommitter()
-	if err := errors.Join(db.stmts.close(), db.sql.Close()); err != nil {
+	if err := errors.Join(db.stmts.close(), db.lax.Close(), db.sql.Close()); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
 	return nil

@@ -13,6 +13,8 @@ import (
 // connection.
 type stmts struct {
 	getClient, getAuthorization, getRefreshToken, getUser *sql.Stmt
+	// remember is the replay-cache upsert, run inside group commits.
+	remember *sql.Stmt
 }
 
 func (db *DB) prepare(ctx context.Context) error {
@@ -24,8 +26,15 @@ func (db *DB) prepare(ctx context.Context) error {
 		{&db.stmts.getAuthorization, `SELECT ` + authorizationColumns + ` FROM authorizations WHERE id = ?`},
 		{&db.stmts.getRefreshToken, `SELECT ` + refreshTokenColumns + ` FROM refresh_tokens WHERE hash = ?`},
 		{&db.stmts.getUser, `SELECT ` + userColumns + ` FROM users WHERE id = ?`},
+		{&db.stmts.remember, `INSERT INTO replay_cache (key, expires_at) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
+			WHERE replay_cache.expires_at <= ?`},
 	} {
-		st, err := db.sql.PrepareContext(ctx, p.query)
+		pool := db.sql
+		if p.dst == &db.stmts.remember {
+			pool = db.lax
+		}
+		st, err := pool.PrepareContext(ctx, p.query)
 		if err != nil {
 			return fmt.Errorf("sqlite: prepare: %w", err)
 		}
@@ -36,7 +45,7 @@ func (db *DB) prepare(ctx context.Context) error {
 
 func (s *stmts) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.getClient, s.getAuthorization, s.getRefreshToken, s.getUser} {
+	for _, st := range []*sql.Stmt{s.getClient, s.getAuthorization, s.getRefreshToken, s.getUser, s.remember} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
