@@ -19,6 +19,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/cryptosigner"
+	"golang.org/x/oauth2"
 
 	"github.com/smartlaunch/smartlaunch/internal/demo"
 	"github.com/smartlaunch/smartlaunch/internal/store"
@@ -306,5 +307,55 @@ func TestAssertionJWKSURI(t *testing.T) {
 		if resp, body := a.token(a.assertion(nil), "system/*.rs"); resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" {
 			t.Errorf("%s: %d %v, want 401 invalid_client", name, resp.StatusCode, body)
 		}
+	}
+}
+
+// TestAsymmetricAppLaunch: a confidential-asymmetric app (private_key_jwt)
+// completes a standalone launch, and its refresh token is bound to client
+// authentication with its registered key: a refresh without a fresh
+// assertion, or with a stranger's, fails and changes nothing (issue 4 item
+// 6; R-ASYM-*; I-G10ASYM-01).
+func TestAsymmetricAppLaunch(t *testing.T) {
+	e := newEnv(t)
+	app := newBackendApp(t, e, "asym-app")
+	b, _ := json.Marshal(app.jwks)
+	if err := e.st.CreateClient(context.Background(), store.Client{ID: "asym-app", Name: "Asymmetric App",
+		Type: store.ClientConfidentialAsymmetric, JWKS: string(b), RedirectURIs: []string{testRedirect}, Scope: demo.AppScope}); err != nil {
+		t.Fatal(err)
+	}
+	conf := e.oauthConfig("asym-app", "launch/patient", "openid", "fhirUser", "patient/*.rs", "offline_access")
+	v := oauth2.GenerateVerifier()
+	q := e.authorize(launch{conf: conf, verifier: v, username: "patient", password: "patient-demo"})
+	assertionParams := func(a string) url.Values {
+		return url.Values{"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {a}}
+	}
+	form := assertionParams(app.assertion(nil))
+	form.Set("grant_type", "authorization_code")
+	form.Set("code", q.Get("code"))
+	form.Set("redirect_uri", testRedirect)
+	form.Set("code_verifier", v)
+	resp, body := e.postToken(form, "", "")
+	if resp.StatusCode != http.StatusOK || body["id_token"] == nil || body["refresh_token"] == nil {
+		t.Fatalf("asymmetric code exchange: %d %v", resp.StatusCode, body)
+	}
+	rt := body["refresh_token"].(string)
+	// Without client authentication, or with another client's key, refresh fails.
+	resp, body = e.postToken(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {"asym-app"}}, "", "")
+	if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" {
+		t.Errorf("refresh without an assertion: %d %v, want 401 invalid_client", resp.StatusCode, body)
+	}
+	stranger := newBackendApp(t, e, "asym-app") // same id, unregistered keys
+	form = assertionParams(stranger.assertion(nil))
+	form.Set("grant_type", "refresh_token")
+	form.Set("refresh_token", rt)
+	if resp, body = e.postToken(form, "", ""); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("refresh with an unregistered key: %d %v, want 401", resp.StatusCode, body)
+	}
+	// With its own key it refreshes: those failures did not use the token up.
+	form = assertionParams(app.assertion(nil))
+	form.Set("grant_type", "refresh_token")
+	form.Set("refresh_token", rt)
+	if resp, body = e.postToken(form, "", ""); resp.StatusCode != http.StatusOK || body["refresh_token"] == nil {
+		t.Errorf("refresh with a fresh assertion: %d %v", resp.StatusCode, body)
 	}
 }
