@@ -29,6 +29,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	offline := fs.Duration("offline-lifetime", 180*24*time.Hour, "absolute lifetime of an offline_access authorization")
 	online := fs.Duration("online-lifetime", 12*time.Hour, "lifetime of an online_access authorization (the sign-in session)")
 	regTokenFile := fs.String("registration-token-file", "", "file holding the initial access token that turns on dynamic client registration (RFC 7591); also $SMARTLAUNCH_REGISTRATION_TOKEN")
+	allowPrivate := fs.Bool("allow-private-jwks-uri", false, "let apps' jwks_uri point at private and link-local addresses (off: such fetches are refused)")
 	unexplainable := fs.String("unexplainable-scopes", "warn", "scopes that cannot be said in one plain sentence: warn (show with a warning and the raw text) or refuse (invalid_scope)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -89,7 +90,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	app, err := server.New(ctx, server.Config{Store: st, BaseURL: strings.TrimSuffix(*baseURL, "/"), Logger: logger,
 		AccessTokenTTL: *accessTTL, RefreshIdleTTL: *idleTTL, OfflineLifetime: *offline, OnlineTTL: *online,
-		RefuseUnexplainableScopes: *unexplainable == "refuse", RegistrationToken: regToken})
+		RefuseUnexplainableScopes: *unexplainable == "refuse", RegistrationToken: regToken,
+		AllowPrivateJWKS: *allowPrivate})
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,10 @@ type Config struct {
 	// RegistrationToken, when set, turns on dynamic client registration
 	// for callers presenting it (RFC 7591 initial access token).
 	RegistrationToken string
+	// AllowPrivateJWKS lets the server fetch client keys from private and
+	// link-local addresses (an operator's explicit choice, for apps inside
+	// a private network); cloud metadata addresses are link-local too.
+	AllowPrivateJWKS bool
 }
 
 // Server is the assembled application.
@@ -92,7 +96,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	// A server reached on a loopback address is a developer's sandbox: it
 	// may fetch client keys from loopback URLs too. Anything else may not.
-	fetcher := remotekeys.New(remotekeys.Config{AllowLoopback: isLoopbackHost(base.Hostname()), Now: cfg.Now})
+	fetcher := remotekeys.New(remotekeys.Config{AllowLoopback: isLoopbackHost(base.Hostname()),
+		AllowPrivate: cfg.AllowPrivateJWKS, Now: cfg.Now})
 	as, err := oauth.New(oauth.Config{
 		Store: cfg.Store, Keys: ks, Pages: pages, Audit: rec, DPoP: dv, Logger: cfg.Logger.With("component", "oauth"),
 		RemoteKeys: fetcher, RegistrationToken: cfg.RegistrationToken,
