@@ -69,20 +69,27 @@ func (s *Server) writeJSONError(w http.ResponseWriter, r *http.Request, err erro
 	oe := asError(err)
 	s.log(r, oe)
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
 	if oe.Status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Basic realm="smartlaunch"`)
 	}
 	if oe.DPoPNonce != "" {
 		h.Set("DPoP-Nonce", oe.DPoPNonce)
 	}
-	w.WriteHeader(oe.Status)
-	_ = json.NewEncoder(w).Encode(struct {
+	writeNoStore(w, oe.Status, struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description,omitempty"`
 	}{oe.Code, oe.Description})
+}
+
+// writeNoStore writes v as JSON with the headers every response carrying
+// tokens or token metadata needs: never cached (RFC 6749 §5.1, I-TOKEN-11).
+func writeNoStore(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 func (s *Server) log(r *http.Request, oe *Error) {
@@ -101,3 +108,14 @@ var (
 	errNoKey     = errors.New("oauth: no matching client key")
 	errAssertion = errors.New("oauth: assertion claims")
 )
+
+// postOnly answers a request that is not a POST with 405 and an OAuth
+// error, and reports whether the request may go on.
+func (s *Server) postOnly(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodPost {
+		return true
+	}
+	w.Header().Set("Allow", "POST, OPTIONS")
+	s.writeJSONError(w, r, &Error{Code: ErrInvalidRequest, Description: "use POST", Status: http.StatusMethodNotAllowed})
+	return false
+}

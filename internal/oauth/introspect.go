@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -39,9 +38,7 @@ type introspection struct {
 // introspect any token; a token the caller may not see is reported exactly
 // as an unknown one.
 func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST, OPTIONS")
-		s.writeJSONError(w, r, &Error{Code: ErrInvalidRequest, Description: "use POST", Status: http.StatusMethodNotAllowed})
+	if !s.postOnly(w, r) {
 		return
 	}
 	resp, err := s.introspection(w, r)
@@ -49,11 +46,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 		s.writeJSONError(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	_ = json.NewEncoder(w).Encode(resp)
+	writeNoStore(w, http.StatusOK, resp)
 }
 
 func (s *Server) introspection(w http.ResponseWriter, r *http.Request) (introspection, error) {

@@ -62,12 +62,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		s.writeJSONError(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	w.WriteHeader(http.StatusCreated)
-	_ = json.NewEncoder(w).Encode(resp)
+	writeNoStore(w, http.StatusCreated, resp)
 }
 
 func (s *Server) registration(w http.ResponseWriter, r *http.Request) (*registrationResponse, error) {

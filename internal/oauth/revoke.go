@@ -14,9 +14,7 @@ import (
 // five minutes). Unknown tokens and other clients' tokens get 200 and
 // change nothing (RFC 7009 §2.2, D-5).
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST, OPTIONS")
-		s.writeJSONError(w, r, &Error{Code: ErrInvalidRequest, Description: "use POST", Status: http.StatusMethodNotAllowed})
+	if !s.postOnly(w, r) {
 		return
 	}
 	if err := s.revocation(w, r); err != nil {

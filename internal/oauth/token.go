@@ -2,7 +2,6 @@ package oauth
 
 import (
 	"context"
-	"encoding/json"
 	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"net/http"
 
@@ -25,9 +24,7 @@ type tokenResponse struct {
 // client, dispatches on grant_type and writes the response with no-store
 // caching headers (I-TOKEN-11).
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST, OPTIONS")
-		s.writeJSONError(w, r, &Error{Code: ErrInvalidRequest, Description: "use POST", Status: http.StatusMethodNotAllowed})
+	if !s.postOnly(w, r) {
 		return
 	}
 	resp, err := s.tokenRequest(w, r)
@@ -35,14 +32,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.writeJSONError(w, r, err)
 		return
 	}
-	h := w.Header()
 	if resp.TokenType == "DPoP" {
-		h.Set("DPoP-Nonce", s.dpop.Nonce())
+		w.Header().Set("DPoP-Nonce", s.dpop.Nonce())
 	}
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	_ = json.NewEncoder(w).Encode(resp)
+	writeNoStore(w, http.StatusOK, resp)
 }
 
 func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request) (*tokenResponse, error) {

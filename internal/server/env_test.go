@@ -299,15 +299,9 @@ func (e *env) postToken(form url.Values, basicUser, basicPass string) (*http.Res
 
 func (e *env) doJSON(req *http.Request) (*http.Response, map[string]any) {
 	e.t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	if err := json.Unmarshal(body, &m); err != nil {
-		e.t.Fatalf("%s %s: %d, body is not JSON: %q", req.Method, req.URL, resp.StatusCode, body)
+	resp, m := e.doJSONOrEmpty(req)
+	if m == nil {
+		e.t.Fatalf("%s %s: %d, body is not a JSON object", req.Method, req.URL, resp.StatusCode)
 	}
 	return resp, m
 }
