@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/smartlaunch/smartlaunch/internal/store"
+	"github.com/smartlaunch/smartlaunch/internal/summary"
 	"github.com/smartlaunch/smartlaunch/smart"
 )
 
@@ -42,7 +43,7 @@ func (p *Pages) consentPage(w http.ResponseWriter, r *http.Request) {
 			p.fail(w, err)
 			return
 		}
-		d.PatientName = describePatient(store.Resource{ID: req.PatientID, JSON: pt.JSON}).Name
+		d.PatientName = summary.OfPatient(store.Resource{ID: req.PatientID, JSON: pt.JSON}).Name
 	}
 	p.cfg.Pages.Render(w, http.StatusOK, "consent.html", d)
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/session"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/web"
 	"github.com/smartlaunch/smartlaunch/smart"
@@ -23,7 +24,7 @@ type Store interface {
 	store.Users
 	store.Clients
 	store.Resources
-	store.Sessions
+	store.Launches
 }
 
 // Config configures the consent pages.
@@ -37,9 +38,8 @@ type Config struct {
 	ContinuePath string
 	// SecureCookies sets the Secure attribute; true when served over HTTPS.
 	SecureCookies bool
-	// SessionTTL is how long a sign-in session lasts (and with it any
-	// online_access authorization approved in it); default 12 h.
-	SessionTTL time.Duration
+	// Sessions keeps people signed in across apps and the EHR simulator.
+	Sessions *session.Manager
 	// Texts says each scope in plain words in the person's language.
 	Texts  *scopetext.Catalog
 	Logger *slog.Logger
@@ -55,8 +55,8 @@ type Pages struct {
 
 // New returns the consent pages for cfg.
 func New(cfg Config) (*Pages, error) {
-	if cfg.Store == nil || cfg.Pages == nil || cfg.Texts == nil || len(cfg.Secret) < 32 || cfg.ContinuePath == "" {
-		return nil, errors.New("consent: Store, Pages, Texts, a 32-byte Secret and ContinuePath are required")
+	if cfg.Store == nil || cfg.Pages == nil || cfg.Texts == nil || cfg.Sessions == nil || len(cfg.Secret) < 32 || cfg.ContinuePath == "" {
+		return nil, errors.New("consent: Store, Pages, Texts, Sessions, a 32-byte Secret and ContinuePath are required")
 	}
 	p := &Pages{cfg: cfg, logger: cfg.Logger, now: cfg.Now}
 	if p.logger == nil {
@@ -64,9 +64,6 @@ func New(cfg Config) (*Pages, error) {
 	}
 	if p.now == nil {
 		p.now = time.Now
-	}
-	if p.cfg.SessionTTL <= 0 {
-		p.cfg.SessionTTL = 12 * time.Hour
 	}
 	return p, nil
 }

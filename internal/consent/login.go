@@ -15,10 +15,21 @@ type loginData struct {
 	Error      string
 }
 
+// loginPage asks the person to sign in, unless they already are (a live
+// session, say from the EHR simulator): then it goes straight on.
 func (p *Pages) loginPage(w http.ResponseWriter, r *http.Request) {
 	req, c, err := p.request(r.Context(), r.URL.Query().Get("request"))
 	if err != nil {
 		p.fail(w, err)
+		return
+	}
+	sess, u, ok, err := p.cfg.Sessions.Current(r)
+	if err != nil {
+		p.fail(w, err)
+		return
+	}
+	if ok {
+		p.signedIn(w, r, req, u, sess.ID)
 		return
 	}
 	p.cfg.Pages.Render(w, http.StatusOK, "login.html", loginData{RequestID: req.ID, ClientName: c.Name})
@@ -60,15 +71,30 @@ func (p *Pages) login(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, err)
 		return
 	}
-	sessionID, err := p.startSession(r.Context(), w, u)
+	sessionID, err := p.cfg.Sessions.Start(r.Context(), w, u)
 	if err != nil {
 		p.fail(w, err)
 		return
 	}
+	p.signedIn(w, r, req, u, sessionID)
+}
+
+// signedIn binds the request to the person and this browser, settles the
+// patient when it can (an EHR launch's patient, or the only one the person
+// may act for), and sends the browser to the picker or the consent page.
+func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request, req store.AuthRequest, u store.User, sessionID string) {
 	req.UserID = u.ID
 	req.SessionID = sessionID
 	req.PatientID = ""
-	if needsPatient(req.Scope) {
+	if req.LaunchID != "" {
+		patient, err := p.launchPatient(r, req, u)
+		if err != nil {
+			p.fail(w, err)
+			return
+		}
+		req.PatientID = patient
+	}
+	if req.PatientID == "" && needsPatient(req.Scope) {
 		choices, err := p.patientChoices(r.Context(), u)
 		if err != nil {
 			p.fail(w, err)
@@ -92,4 +118,21 @@ func (p *Pages) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, "/consent", req.ID)
+}
+
+// launchPatient is the patient of the request's EHR launch, checked
+// against the person: a launch made for someone else, or for a patient the
+// person may not act for, stops here.
+func (p *Pages) launchPatient(r *http.Request, req store.AuthRequest, u store.User) (string, error) {
+	l, err := p.cfg.Store.GetLaunch(r.Context(), req.LaunchID)
+	if err != nil {
+		return "", err
+	}
+	if l.UserID != "" && l.UserID != u.ID {
+		return "", &errPage{status: http.StatusForbidden, msg: "This app was opened for someone else. Open it again from your own record."}
+	}
+	if l.Context.Patient != "" && !u.AllPatients && !contains(u.Patients, l.Context.Patient) {
+		return "", &errPage{status: http.StatusForbidden, msg: "You cannot open this patient's record."}
+	}
+	return l.Context.Patient, nil
 }

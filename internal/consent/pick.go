@@ -2,27 +2,19 @@ package consent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/smartlaunch/smartlaunch/internal/store"
+	"github.com/smartlaunch/smartlaunch/internal/summary"
 )
-
-// patientChoice is one patient the user may act for.
-type patientChoice struct {
-	ID        string
-	Name      string
-	BirthDate string
-}
 
 // maxChoices bounds the picker for users who may see every patient.
 const maxChoices = 200
 
 // patientChoices lists the patients u may act for, with their names.
-func (p *Pages) patientChoices(ctx context.Context, u store.User) ([]patientChoice, error) {
+func (p *Pages) patientChoices(ctx context.Context, u store.User) ([]summary.Patient, error) {
 	var rs []store.Resource
 	if u.AllPatients {
 		var err error
@@ -42,45 +34,17 @@ func (p *Pages) patientChoices(ctx context.Context, u store.User) ([]patientChoi
 			rs = append(rs, r)
 		}
 	}
-	out := make([]patientChoice, 0, len(rs))
+	out := make([]summary.Patient, 0, len(rs))
 	for _, r := range rs {
-		out = append(out, describePatient(r))
+		out = append(out, summary.OfPatient(r))
 	}
 	return out, nil
-}
-
-// describePatient reads a display name and birth date from a Patient.
-func describePatient(r store.Resource) patientChoice {
-	var pt struct {
-		Name []struct {
-			Text   string   `json:"text"`
-			Given  []string `json:"given"`
-			Family string   `json:"family"`
-		} `json:"name"`
-		BirthDate string `json:"birthDate"`
-	}
-	c := patientChoice{ID: r.ID, Name: "Patient " + r.ID}
-	if json.Unmarshal(r.JSON, &pt) != nil {
-		return c
-	}
-	c.BirthDate = pt.BirthDate
-	if len(pt.Name) > 0 {
-		n := pt.Name[0]
-		name := n.Text
-		if name == "" {
-			name = strings.TrimSpace(strings.Join(append(append([]string{}, n.Given...), n.Family), " "))
-		}
-		if name != "" {
-			c.Name = name
-		}
-	}
-	return c
 }
 
 type pickData struct {
 	RequestID  string
 	ClientName string
-	Patients   []patientChoice
+	Patients   []summary.Patient
 }
 
 func (p *Pages) pickPage(w http.ResponseWriter, r *http.Request) {

@@ -87,8 +87,9 @@ func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, client sto
 		// Byte-exact: the app must name this very server (A-77).
 		return newError(ErrInvalidRequest, "aud must be this server's FHIR base URL, "+s.fhirBase)
 	}
-	if p.get("launch") != "" {
-		return newError(ErrInvalidRequest, "unknown launch context")
+	launchID, err := s.checkLaunch(r, client, p)
+	if err != nil {
+		return err
 	}
 	// Features this server does not implement are refused explicitly rather
 	// than half-processed (A-08; OpenID Connect Core §6).
@@ -107,6 +108,9 @@ func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, client sto
 		return newError(ErrInvalidScope, "malformed scope "+safeScope(se.Scope)+": "+se.Reason)
 	}
 	scopes := smart.Permit(p.get("scope"), client.Scope)
+	if launchID != "" && !contains(scopes, smart.ScopeLaunch) {
+		return newError(ErrInvalidScope, "an EHR launch needs the launch scope")
+	}
 	if s.refuseUnexplainable {
 		for _, sc := range scopes {
 			if !s.texts.Explain(sc, language.English).Explainable {
@@ -127,6 +131,7 @@ func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, client sto
 		CodeChallenge: p.get("code_challenge"),
 		Nonce:         p.get("nonce"),
 		Aud:           s.fhirBase,
+		LaunchID:      launchID,
 		CreatedAt:     now,
 		ExpiresAt:     now.Add(s.requestTTL),
 	}
@@ -189,4 +194,23 @@ func safeScope(s string) string {
 		}
 	}
 	return `"` + string(b) + `"`
+}
+
+// checkLaunch resolves an EHR launch parameter (R-LAUNCH-*): it must name a
+// live launch made for this very client. Any failure is one answer, so an
+// unknown, expired or foreign launch id reveals no context.
+func (s *Server) checkLaunch(r *http.Request, client store.Client, p params) (string, error) {
+	raw := p.get("launch")
+	if raw == "" {
+		return "", nil
+	}
+	id := store.Hash(raw)
+	l, err := s.st.GetLaunch(r.Context(), id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", serverError(err)
+	}
+	if err != nil || l.ClientID != client.ID || !s.now().Before(l.ExpiresAt) {
+		return "", newError(ErrInvalidRequest, "the launch is unknown, expired or made for another app")
+	}
+	return id, nil
 }

@@ -95,6 +95,19 @@ func (s *Server) issueCode(r *http.Request, req store.AuthRequest) (string, erro
 	default:
 		a.ExpiresAt = now.Add(s.codeTTL + s.policyFor(client).accessTTL)
 	}
+	// The patient context goes with a scope that asks for it: launch,
+	// launch/patient, or any patient/ scope, which needs one (R-CTX-04).
+	if !granted.Has(smart.ScopeLaunch) && !granted.Has(smart.ScopeLaunchPatient) && !hasPatientScope(granted) {
+		a.PatientID = ""
+	}
+	if req.LaunchID != "" && granted.Has(smart.ScopeLaunch) {
+		l, err := s.st.GetLaunch(ctx, req.LaunchID)
+		if err != nil {
+			return "", serverError(err)
+		}
+		a.Context = l.Context
+		a.Context.Patient = "" // the patient is a.PatientID, checked by consent
+	}
 	if err := s.st.CreateAuthorization(ctx, a); err != nil {
 		return "", serverError(err)
 	}
@@ -113,4 +126,13 @@ func (s *Server) issueCode(r *http.Request, req store.AuthRequest) (string, erro
 		return "", serverError(err)
 	}
 	return code, nil
+}
+
+func hasPatientScope(set smart.ScopeSet) bool {
+	for _, sc := range set.Resources {
+		if sc.Context == "patient" {
+			return true
+		}
+	}
+	return false
 }

@@ -29,6 +29,7 @@ func (s *Server) smartConfiguration(w http.ResponseWriter, r *http.Request) {
 		ResponseTypesSupported:                     []string{"code"},
 		CodeChallengeMethodsSupported:              []string{"S256"},
 		Capabilities: []string{
+			smart.CapLaunchEHR,
 			smart.CapLaunchStandalone,
 			smart.CapAuthorizePost,
 			smart.CapClientPublic,
@@ -36,6 +37,10 @@ func (s *Server) smartConfiguration(w http.ResponseWriter, r *http.Request) {
 			smart.CapClientConfidentialAsymmetric,
 			smart.CapSSOOpenIDConnect,
 			smart.CapContextStandalonePatient,
+			smart.CapContextEHRPatient,
+			smart.CapContextEHREncounter,
+			smart.CapContextBanner,
+			smart.CapContextStyle,
 			smart.CapPermissionOffline,
 			smart.CapPermissionOnline,
 			smart.CapPermissionPatient,
@@ -103,8 +108,8 @@ func (s *Server) dpopAlgs() []string {
 func (s *Server) scopesSupported() []string {
 	var out []string
 	for _, sc := range s.texts.SupportedScopes() {
-		if sc == "launch" || sc == "launch/encounter" {
-			continue // the EHR launch comes with later work
+		if sc == "launch/encounter" {
+			continue // no standalone encounter picker
 		}
 		out = append(out, sc)
 	}

@@ -10,6 +10,10 @@ import (
 	"github.com/smartlaunch/smartlaunch/smart"
 )
 
+// LaunchAPIScope lets a backend client create EHR launches through the
+// EHR simulator's API (an extension scope, R-EXT-01).
+const LaunchAPIScope = "__launch"
+
 // backendTokenTTL caps backend-services access tokens (SMART Backend
 // Services: "expires_in ... SHOULD NOT exceed 5 minutes" — R-BACK-*).
 const backendTokenTTL = 5 * time.Minute
@@ -25,7 +29,7 @@ func (s *Server) grantClientCredentials(r *http.Request, client store.Client, p 
 	}
 	var scopes []string
 	for _, sc := range smart.Permit(p.get("scope"), client.Scope) {
-		if strings.HasPrefix(sc, "system/") || sc == introspectScope {
+		if strings.HasPrefix(sc, "system/") || sc == introspectScope || sc == LaunchAPIScope {
 			scopes = append(scopes, sc)
 		}
 	}

@@ -28,6 +28,7 @@ type introspection struct {
 	Iss       string        `json:"iss,omitempty"`
 	Aud       string        `json:"aud,omitempty"`
 	Patient   string        `json:"patient,omitempty"`
+	Encounter string        `json:"encounter,omitempty"`
 	FHIRUser  string        `json:"fhirUser,omitempty"`
 	Cnf       *Confirmation `json:"cnf,omitempty"`
 }
@@ -68,7 +69,7 @@ func (s *Server) introspection(w http.ResponseWriter, r *http.Request) (introspe
 			return inactive, nil
 		}
 		out := introspection{Active: true, Scope: c.Scope, ClientID: c.ClientID, TokenType: "Bearer",
-			Exp: c.Expiry, Iat: c.IssuedAt, Sub: c.Subject, Iss: c.Issuer, Aud: c.Audience, Patient: c.Patient,
+			Exp: c.Expiry, Iat: c.IssuedAt, Sub: c.Subject, Iss: c.Issuer, Aud: c.Audience, Patient: c.Patient, Encounter: c.Encounter,
 			Cnf: c.Confirmation}
 		if c.Confirmation != nil {
 			out.TokenType = "DPoP"

@@ -21,6 +21,7 @@ type AccessClaims struct {
 	ID              string `json:"jti"`
 	AuthorizationID string `json:"authorization_id"`
 	Patient         string `json:"patient,omitempty"`
+	Encounter       string `json:"encounter,omitempty"`
 	FHIRUser        string `json:"fhirUser,omitempty"`
 	// Confirmation binds the token to a DPoP key (RFC 9449 §6.1).
 	Confirmation *Confirmation `json:"cnf,omitempty"`
@@ -86,6 +87,7 @@ func (s *Server) issueTokens(r *http.Request, client store.Client, a store.Autho
 		ID:              randomToken(),
 		AuthorizationID: a.ID,
 		Patient:         a.PatientID,
+		Encounter:       a.Context.Encounter,
 	}
 	if set.Has("fhirUser") {
 		claims.FHIRUser = user.FHIRUser
@@ -105,6 +107,13 @@ func (s *Server) issueTokens(r *http.Request, client store.Client, a store.Autho
 		ExpiresIn:   int64(pol.accessTTL / time.Second),
 		Scope:       scope,
 		Patient:     a.PatientID,
+
+		Encounter:         a.Context.Encounter,
+		FHIRContext:       a.Context.FHIRContext,
+		Intent:            a.Context.Intent,
+		NeedPatientBanner: a.Context.NeedPatientBanner,
+		SmartStyleURL:     a.Context.SmartStyleURL,
+		Tenant:            a.Context.Tenant,
 	}
 	if first && set.Has("openid") {
 		id := idClaims{

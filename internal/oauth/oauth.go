@@ -29,6 +29,7 @@ type Store interface {
 	store.RefreshTokens
 	store.Sessions
 	store.ReplayCache
+	store.Launches
 }
 
 // Config configures a Server. Build it in cmd; zero durations take the

@@ -18,6 +18,14 @@ type tokenResponse struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 	IDToken      string `json:"id_token,omitempty"`
 	Patient      string `json:"patient,omitempty"`
+	// EHR launch context (SMART App Launch §4.8), present only when the
+	// launch scope was granted with a launch that carried it.
+	Encounter         string                   `json:"encounter,omitempty"`
+	FHIRContext       []store.FHIRContextEntry `json:"fhirContext,omitempty"`
+	Intent            string                   `json:"intent,omitempty"`
+	NeedPatientBanner *bool                    `json:"need_patient_banner,omitempty"`
+	SmartStyleURL     string                   `json:"smart_style_url,omitempty"`
+	Tenant            string                   `json:"tenant,omitempty"`
 }
 
 // token is the token endpoint (RFC 6749 §3.2). It authenticates the

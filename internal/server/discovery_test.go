@@ -105,12 +105,13 @@ func TestSmartConfigurationRules(t *testing.T) {
 	}
 	caps := strs("capabilities")
 	for _, want := range []string{"launch-standalone", "client-public", "client-confidential-symmetric",
-		"client-confidential-asymmetric", "context-standalone-patient", "permission-patient", "sso-openid-connect"} {
+		"client-confidential-asymmetric", "context-standalone-patient", "permission-patient", "sso-openid-connect",
+		"launch-ehr", "context-ehr-patient", "context-ehr-encounter", "context-banner", "context-style"} {
 		if !slices.Contains(caps, want) {
 			t.Errorf("capabilities lack %s", want)
 		}
 	}
-	for _, notYet := range []string{"launch-ehr", "smart-app-state"} {
+	for _, notYet := range []string{"smart-app-state", "context-standalone-encounter"} {
 		if slices.Contains(caps, notYet) {
 			t.Errorf("capabilities claim %s, which this server does not support yet", notYet)
 		}

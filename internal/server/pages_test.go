@@ -40,7 +40,7 @@ func TestPageSecurityHeaders(t *testing.T) {
 		t.Fatalf("landed on %s", resp.Request.URL)
 	}
 	for h, want := range map[string]string{
-		"X-Frame-Options":        "DENY",
+		"X-Frame-Options":        "SAMEORIGIN",
 		"X-Content-Type-Options": "nosniff",
 		"Referrer-Policy":        "no-referrer",
 		"Cache-Control":          "no-store",
@@ -50,7 +50,7 @@ func TestPageSecurityHeaders(t *testing.T) {
 		}
 	}
 	csp := resp.Header.Get("Content-Security-Policy")
-	for _, want := range []string{"default-src 'self'", "frame-ancestors 'none'"} {
+	for _, want := range []string{"default-src 'self'", "frame-ancestors 'self'"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("CSP %q lacks %q", csp, want)
 		}

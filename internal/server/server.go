@@ -14,10 +14,12 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/consent"
 	"github.com/smartlaunch/smartlaunch/internal/dpop"
+	"github.com/smartlaunch/smartlaunch/internal/ehr"
 	"github.com/smartlaunch/smartlaunch/internal/fhir"
 	"github.com/smartlaunch/smartlaunch/internal/keys"
 	"github.com/smartlaunch/smartlaunch/internal/oauth"
 	"github.com/smartlaunch/smartlaunch/internal/remotekeys"
+	"github.com/smartlaunch/smartlaunch/internal/session"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/web"
 	"github.com/smartlaunch/smartlaunch/smart"
@@ -90,6 +92,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	sessions := session.New(cfg.Store, cfg.OnlineTTL, base.Scheme == "https", cfg.Now)
 	texts, err := scopetext.New()
 	if err != nil {
 		return nil, err
@@ -115,7 +118,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	cp, err := consent.New(consent.Config{
 		Store: cfg.Store, Pages: pages, Secret: secret, ContinuePath: "/authorize/continue",
-		SecureCookies: base.Scheme == "https", SessionTTL: cfg.OnlineTTL, Texts: texts,
+		SecureCookies: base.Scheme == "https", Sessions: sessions, Texts: texts,
 		Logger: cfg.Logger.With("component", "consent"), Now: cfg.Now,
 	})
 	if err != nil {
@@ -131,9 +134,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Now:      cfg.Now,
 	})
 
+	sim, err := ehr.New(ehr.Config{Store: cfg.Store, Pages: pages, Sessions: sessions, Verifier: bearerVerifier{as},
+		Issuer: strings.TrimSuffix(cfg.BaseURL, "/"), FHIRBase: as.FHIRBase(), Logger: cfg.Logger.With("component", "ehr"), Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	as.Register(mux)
 	cp.Register(mux)
+	sim.Register(mux)
 	mux.Handle("/fhir/", http.StripPrefix("/fhir", fs))
 	mux.Handle("GET /static/", web.Static())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -172,6 +181,20 @@ func (v verifier) VerifyRequest(r *http.Request) (fhir.Access, error) {
 		Patient:         c.Patient,
 		Scopes:          smart.ParseScopes(c.Scope),
 	}, nil
+}
+
+// bearerVerifier adapts the token check for the EHR simulator's API.
+type bearerVerifier struct{ as *oauth.Server }
+
+func (v bearerVerifier) VerifyBearer(ctx context.Context, token string) (string, string, error) {
+	c, err := v.as.VerifyAccessToken(ctx, token)
+	if err != nil {
+		return "", "", err
+	}
+	if c.Confirmation != nil {
+		return "", "", errors.New("server: a DPoP-bound token presented as a bearer token")
+	}
+	return c.ClientID, c.Scope, nil
 }
 
 // Run serves the application on ln until ctx is done, then shuts down

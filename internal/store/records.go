@@ -140,6 +140,8 @@ type AuthRequest struct {
 	Decision     Decision
 	// SessionID is the sign-in session the person answered in.
 	SessionID string
+	// LaunchID is the EHR launch the request came with (Launch.ID), if any.
+	LaunchID string
 	// ProofHash is Hash of the one-time proof the consent pages hand to the
 	// browser that answered; only that browser can complete the request.
 	ProofHash string
@@ -216,7 +218,10 @@ type Authorization struct {
 	Offline bool
 	// SessionID, for an online_access authorization, is the sign-in
 	// session it lives no longer than.
-	SessionID  string
+	SessionID string
+	// Context is the launch context the app was granted beyond the patient
+	// (encounter, fhirContext, intent, ...), from an EHR launch.
+	Context    LaunchContext
 	CreatedAt  time.Time
 	LastUsedAt time.Time
 	// ExpiresAt is when the authorization lapses by itself; zero means never.

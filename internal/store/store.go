@@ -30,6 +30,7 @@ type Store interface {
 	ReplayCache
 	Sessions
 	AuditEvents
+	Launches
 	Keys
 	Resources
 	// Close releases the backend's resources.

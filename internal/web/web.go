@@ -80,16 +80,19 @@ func newID() string {
 }
 
 // Headers wraps a browser-facing handler with the headers every page
-// needs: a strict Content-Security-Policy that forbids framing
-// (clickjacking of the consent question), X-Frame-Options for old
+// needs: a strict Content-Security-Policy that forbids framing by other
+// sites (clickjacking of the consent question), X-Frame-Options for old
 // browsers, nosniff, no referrer (page URLs carry request ids), and no
 // caching. Use it alone only for endpoints that other sites may POST to by
 // design, such as the authorization endpoint; use Secure for our own forms.
 func Headers(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
-		hd.Set("Content-Security-Policy", "default-src 'self'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'")
-		hd.Set("X-Frame-Options", "DENY")
+		// Framing only by our own pages: the EHR simulator embeds apps, whose
+		// sign-in and consent then happen in a frame of it. Other sites may
+		// never frame a page of ours (clickjacking).
+		hd.Set("Content-Security-Policy", "default-src 'self'; form-action 'self' http: https:; frame-ancestors 'self'; base-uri 'none'")
+		hd.Set("X-Frame-Options", "SAMEORIGIN")
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("Cache-Control", "no-store")

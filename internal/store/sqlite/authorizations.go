@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"time"
 
@@ -10,16 +12,16 @@ import (
 )
 
 const authorizationColumns = `id, user_id, client_id, patient_id, scope, offline,
-	created_at, last_used_at, expires_at, ended_at, end_reason, session_id`
+	created_at, last_used_at, expires_at, ended_at, end_reason, session_id, context`
 
 // CreateAuthorization implements store.Authorizations.
 func (db *DB) CreateAuthorization(ctx context.Context, a store.Authorization) error {
 	_, err := db.sql.ExecContext(ctx,
 		`INSERT INTO authorizations (`+authorizationColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.UserID, a.ClientID, a.PatientID, a.Scope, a.Offline,
 		micros(a.CreatedAt), micros(a.LastUsedAt), micros(a.ExpiresAt), micros(a.EndedAt),
-		string(a.EndReason), a.SessionID)
+		string(a.EndReason), a.SessionID, launchContextJSON(a.Context))
 	return wrap("create authorization", err)
 }
 
@@ -118,11 +120,14 @@ func scanAuthorization(s rowScanner) (store.Authorization, error) {
 	var (
 		a                             store.Authorization
 		created, used, expires, ended nullMicros
-		reason                        string
+		reason, lctx                  string
 	)
 	if err := s.Scan(&a.ID, &a.UserID, &a.ClientID, &a.PatientID, &a.Scope, &a.Offline,
-		&created, &used, &expires, &ended, &reason, &a.SessionID); err != nil {
+		&created, &used, &expires, &ended, &reason, &a.SessionID, &lctx); err != nil {
 		return store.Authorization{}, err
+	}
+	if err := json.Unmarshal([]byte(lctx), &a.Context); err != nil {
+		return store.Authorization{}, fmt.Errorf("decode launch context: %w", err)
 	}
 	a.CreatedAt = created.time()
 	a.LastUsedAt = used.time()
@@ -130,4 +135,10 @@ func scanAuthorization(s rowScanner) (store.Authorization, error) {
 	a.EndedAt = ended.time()
 	a.EndReason = store.EndReason(reason)
 	return a, nil
+}
+
+// launchContextJSON encodes a launch context; it cannot fail for this type.
+func launchContextJSON(c store.LaunchContext) string {
+	b, _ := json.Marshal(c)
+	return string(b)
 }

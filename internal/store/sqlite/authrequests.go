@@ -8,16 +8,16 @@ import (
 )
 
 const authRequestColumns = `id, client_id, redirect_uri, scope, state, code_challenge, nonce, aud,
-	created_at, expires_at, user_id, patient_id, granted_scope, decision, proof_hash, session_id`
+	created_at, expires_at, user_id, patient_id, granted_scope, decision, proof_hash, session_id, launch_id`
 
 // CreateAuthRequest implements store.AuthRequests.
 func (db *DB) CreateAuthRequest(ctx context.Context, r store.AuthRequest) error {
 	_, err := db.sql.ExecContext(ctx,
 		`INSERT INTO auth_requests (`+authRequestColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.ClientID, r.RedirectURI, r.Scope, r.State, r.CodeChallenge, r.Nonce, r.Aud,
 		micros(r.CreatedAt), micros(r.ExpiresAt), r.UserID, r.PatientID, r.GrantedScope,
-		string(r.Decision), r.ProofHash, r.SessionID)
+		string(r.Decision), r.ProofHash, r.SessionID, r.LaunchID)
 	return wrap("create auth request", err)
 }
 
@@ -60,7 +60,7 @@ func scanAuthRequest(s rowScanner) (store.AuthRequest, error) {
 	)
 	if err := s.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &r.Scope, &r.State, &r.CodeChallenge,
 		&r.Nonce, &r.Aud, &created, &expires, &r.UserID, &r.PatientID, &r.GrantedScope,
-		&decision, &r.ProofHash, &r.SessionID); err != nil {
+		&decision, &r.ProofHash, &r.SessionID, &r.LaunchID); err != nil {
 		return store.AuthRequest{}, err
 	}
 	r.CreatedAt = created.time()

@@ -25,6 +25,10 @@ func testAuthorizations(t *testing.T, open Opener) {
 		ended := authorization("ended", "u1", at(0))
 		ended.EndedAt, ended.EndReason = at(time.Hour), store.EndUserRevoked
 		ended.SessionID = store.Hash("session")
+		banner := true
+		ended.Context = store.LaunchContext{Encounter: "e1", Intent: "reconcile-medications", NeedPatientBanner: &banner,
+			SmartStyleURL: "https://ehr.example/style.json", Tenant: "t1",
+			FHIRContext: []store.FHIRContextEntry{{Reference: "ImagingStudy/1"}, {Reference: "List/2", Role: "https://example.org/role"}}}
 		tests := []struct {
 			name string
 			a    store.Authorization

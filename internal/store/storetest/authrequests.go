@@ -25,6 +25,7 @@ func testAuthRequests(t *testing.T, open Opener) {
 		decided.UserID, decided.PatientID = "u1", "123"
 		decided.GrantedScope, decided.Decision = "launch/patient openid", store.DecisionApproved
 		decided.ProofHash, decided.SessionID = store.Hash("proof"), store.Hash("session")
+		decided.LaunchID = store.Hash("launch")
 		tests := []struct {
 			name string
 			r    store.AuthRequest
