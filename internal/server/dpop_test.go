@@ -269,3 +269,5 @@ func TestDPoPResourceServer(t *testing.T) {
 		t.Errorf("unbound token with DPoP: %d %q", status, h.Get("WWW-Authenticate"))
 	}
 }
+
+func base64RawURL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }

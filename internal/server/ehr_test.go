@@ -298,3 +298,87 @@ func TestEHRLaunchForAnotherUser(t *testing.T) {
 		t.Errorf("another user completing the launch: %v, want 403 and no redirect", p)
 	}
 }
+
+// TestEHRLaunchInferno walks Inferno's EHR-launch path: a POSTed
+// authorization with launch (I-AUTHZ-04/05), state returned unchanged
+// (I-AUTHZ-06/07), the token exchange and its headers (I-TOKEN-*), and the
+// OpenID checks of the id_token (I-OIDC-01..07), including a read of the
+// practitioner named by fhirUser.
+func TestEHRLaunchInferno(t *testing.T) {
+	e := newEnv(t)
+	token := ehrSetup(t, e)
+	_, lb := createLaunch(t, e, token, map[string]any{"client_id": "ehr-app", "patient": demo.PatientClaudie})
+	v := oauth2.GenerateVerifier() + "-" + oauth2.GenerateVerifier()[:29] // 73 characters, as Inferno makes them (I-AUTHZ-08)
+	form := url.Values{"response_type": {"code"}, "client_id": {"ehr-app"}, "redirect_uri": {testRedirect},
+		"scope": {"launch openid fhirUser offline_access patient/*.rs"}, "state": {"8d6f1a52-1c7e-4f5e-9d0e-2b1c3a4d5e6f"},
+		"aud": {e.fhir}, "code_challenge": {oauth2.S256ChallengeFromVerifier(v)}, "code_challenge_method": {"S256"},
+		"launch": {lb["launch"].(string)}}
+	b := newBrowser(t, testRedirect)
+	req, _ := http.NewRequest(http.MethodPost, e.base+"/authorize", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://inferno.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	p := b.do(req)
+	p = b.submit(p, url.Values{"username": {"clinician"}, "password": {"clinician-demo"}})
+	q := e.appRedirect(b.submit(p, url.Values{"decision": {"allow"}}))
+	if q.Get("state") != form.Get("state") || q.Get("code") == "" || q.Get("error") != "" {
+		t.Fatalf("redirect %v", q)
+	}
+	treq, _ := http.NewRequest(http.MethodPost, e.base+"/token", strings.NewReader(url.Values{"grant_type": {"authorization_code"},
+		"code": {q.Get("code")}, "redirect_uri": {testRedirect}, "code_verifier": {v}, "client_id": {"ehr-app"}}.Encode()))
+	treq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	treq.Header.Set("Origin", "https://inferno.example")
+	resp, body := e.doJSON(treq)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Pragma") != "no-cache" ||
+		resp.Header.Get("Access-Control-Allow-Origin") != "https://inferno.example" {
+		t.Fatalf("token: %d %v %v", resp.StatusCode, resp.Header, body)
+	}
+	if body["patient"] != demo.PatientClaudie || body["refresh_token"] == nil {
+		t.Errorf("token body %v", body)
+	}
+	// I-OIDC-02..05: configuration fields, an RSA key, RS256 with its kid.
+	_, oc := e.doJSON(mustGet(t, e.base+"/.well-known/openid-configuration"))
+	for _, k := range []string{"issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "response_types_supported",
+		"subject_types_supported", "id_token_signing_alg_values_supported"} {
+		if oc[k] == nil {
+			t.Errorf("openid-configuration lacks %s", k)
+		}
+	}
+	idt := body["id_token"].(string)
+	hdr := headerOf(t, idt)
+	_, jwks := e.doJSON(mustGet(t, oc["jwks_uri"].(string)))
+	rsaKids := 0
+	for _, k := range jwks["keys"].([]any) {
+		km := k.(map[string]any)
+		if km["kty"] == "RSA" {
+			rsaKids++
+			if km["kid"] != hdr["kid"] {
+				t.Errorf("RSA key %v is not the id_token's kid %v", km["kid"], hdr["kid"])
+			}
+		}
+	}
+	if hdr["alg"] != "RS256" || rsaKids != 1 {
+		t.Errorf("id_token header %v, %d RSA keys", hdr, rsaKids)
+	}
+	// I-OIDC-06/07: claims, and the fhirUser resource readable with the token.
+	fhirUser := e.fhir + "/Practitioner/" + demo.PractitionerKeeley
+	checkIDToken(t, e, idt, "ehr-app", "", fhirUser)
+	status, prac, _ := e.fhirGet(body["access_token"].(string), "Practitioner/"+demo.PractitionerKeeley)
+	if status != http.StatusOK || prac["resourceType"] != "Practitioner" {
+		t.Errorf("read fhirUser: %d %v", status, prac["resourceType"])
+	}
+}
+
+// headerOf decodes a JWT's header without verifying it.
+func headerOf(t testing.TB, jwt string) map[string]any {
+	parts := strings.Split(jwt, ".")
+	b, err := base64RawURL(parts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

@@ -34,6 +34,7 @@ var testBundles = []string{
 	"Jill_Tillman_c4b7d178-c437-4202-9fb0-1b64afb8bc09.json",
 	"Claudie_Walsh_498377b3-e385-40ab-9acd-06b657e2f599.json",
 	"Versie_Botsford_56121408-15fe-47a5-8279-6f05dee51464.json",
+	"Chad_Quigley_b9737c68-296c-46fa-9a3c-aca513681a73.json", // Dr. Keeley Yundt, the demo clinician
 }
 
 var (
