@@ -48,6 +48,15 @@ func (s *Server) authenticateClient(r *http.Request, p params) (store.Client, er
 		return s.authenticateSecret(r, p.get("client_id"), p.get("client_secret"))
 	}
 	id = p.get("client_id")
+	if id == "" && p.get("grant_type") == "refresh_token" && p.get("refresh_token") != "" {
+		// A public app need not name itself when refreshing (RFC 6749 §6,
+		// R-LAUNCH-68): the refresh token says whose it is. Confidential
+		// apps still authenticate, below.
+		rt, err := s.st.GetRefreshToken(r.Context(), store.Hash(p.get("refresh_token")))
+		if err == nil {
+			id = rt.ClientID
+		}
+	}
 	if id == "" {
 		return store.Client{}, newError(ErrInvalidClient, "client authentication is required")
 	}

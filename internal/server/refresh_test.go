@@ -222,3 +222,26 @@ func TestOnlineAccessEndsWithSession(t *testing.T) {
 		t.Fatalf("refresh after signing out: %v, want invalid_grant saying the user signed out", err)
 	}
 }
+
+// TestPublicRefreshWithoutClientID: a public app may refresh without
+// naming itself (RFC 6749 §6; fhirclient does this); a confidential app's
+// token still needs its authentication.
+func TestPublicRefreshWithoutClientID(t *testing.T) {
+	e := newEnv(t)
+	pub := launchOffline(t, e)
+	resp, body := e.postToken(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {pub.RefreshToken}}, "", "")
+	if resp.StatusCode != http.StatusOK || body["refresh_token"] == nil {
+		t.Fatalf("public refresh without client_id: %d %v", resp.StatusCode, body)
+	}
+	conf := e.oauthConfig("test-confidential", "launch/patient", "patient/*.rs", "offline_access")
+	v := oauth2.GenerateVerifier()
+	q := e.authorize(launch{conf: conf, verifier: v, username: "patient", password: "patient-demo"})
+	tok, err := conf.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body = e.postToken(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, "", "")
+	if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" {
+		t.Errorf("confidential refresh without authentication: %d %v, want 401 invalid_client", resp.StatusCode, body)
+	}
+}
