@@ -38,6 +38,7 @@ const (
 	CapContextEHREncounter          = "context-ehr-encounter"
 	CapContextBanner                = "context-banner"
 	CapContextStyle                 = "context-style"
+	CapSMARTAppState                = "smart-app-state"
 	CapPermissionOffline            = "permission-offline"
 	CapPermissionOnline             = "permission-online"
 	CapPermissionPatient            = "permission-patient"

@@ -13,7 +13,7 @@ import (
 // absolute URLs (R-DISC-09), S256 and never plain (R-DISC-13), and only
 // the capabilities this server really has (I-DISC-01..10).
 func (s *Server) smartConfiguration(w http.ResponseWriter, r *http.Request) {
-	writeDiscovery(w, smart.Configuration{
+	c := smart.Configuration{
 		DPoPSigningAlgValuesSupported:     s.dpopAlgs(),
 		Issuer:                            s.issuer,
 		JWKSURI:                           s.jwksURL(),
@@ -25,6 +25,7 @@ func (s *Server) smartConfiguration(w http.ResponseWriter, r *http.Request) {
 		IntrospectionEndpoint:                      s.introspectURL(),
 		RevocationEndpoint:                         s.revokeURL(),
 		RegistrationEndpoint:                       s.registerURL(),
+		SMARTAppStateEndpoint:                      s.appStateEndpoint,
 		ScopesSupported:                            s.scopesSupported(),
 		ResponseTypesSupported:                     []string{"code"},
 		CodeChallengeMethodsSupported:              []string{"S256"},
@@ -48,7 +49,11 @@ func (s *Server) smartConfiguration(w http.ResponseWriter, r *http.Request) {
 			smart.CapPermissionV1,
 			smart.CapPermissionV2,
 		},
-	})
+	}
+	if s.appStateEndpoint != "" {
+		c.Capabilities = append(c.Capabilities, smart.CapSMARTAppState)
+	}
+	writeDiscovery(w, c)
 }
 
 // openIDConfiguration serves the OpenID Provider metadata (OpenID Connect

@@ -57,6 +57,9 @@ type Config struct {
 	// (RFC 7591) for callers presenting it as a bearer token. Empty (the
 	// default) keeps registration off.
 	RegistrationToken string
+	// AppStateEndpoint, when set, is advertised as smart_app_state_endpoint
+	// with the smart-app-state capability (R-STATE-06, R-STATE-07).
+	AppStateEndpoint string
 	// DPoPNoncesOptional turns off the server-nonce requirement for DPoP
 	// proofs at the token endpoint (on by default, D-8).
 	DPoPNoncesOptional bool
@@ -99,6 +102,7 @@ type Server struct {
 	dpopResourceNonces bool
 	texts              *scopetext.Catalog
 	remoteKeys         KeySource
+	appStateEndpoint   string
 	// registrationTokenHash is Hash of the initial access token; "" = off.
 	registrationTokenHash string
 	refuseUnexplainable   bool
@@ -132,6 +136,7 @@ func New(cfg Config) (*Server, error) {
 		dpop:                cfg.DPoP,
 		texts:               cfg.Texts,
 		remoteKeys:          cfg.RemoteKeys,
+		appStateEndpoint:    cfg.AppStateEndpoint,
 		refuseUnexplainable: cfg.RefuseUnexplainable,
 		dpopNonces:          !cfg.DPoPNoncesOptional,
 		dpopResourceNonces:  cfg.DPoPResourceNonces,

@@ -98,7 +98,8 @@ func TestSmartConfigurationRules(t *testing.T) {
 	if a := strs("token_endpoint_auth_signing_alg_values_supported"); !slices.Contains(a, "RS384") || !slices.Contains(a, "ES384") {
 		t.Errorf("token_endpoint_auth_signing_alg_values_supported = %v (R-ASYM-02)", a)
 	}
-	for k, path := range map[string]string{"introspection_endpoint": "/introspect", "revocation_endpoint": "/revoke"} {
+	for k, path := range map[string]string{"introspection_endpoint": "/introspect", "revocation_endpoint": "/revoke",
+		"smart_app_state_endpoint": "/appstate"} {
 		if c[k] != e.base+path {
 			t.Errorf("%s = %v, want %s", k, c[k], e.base+path)
 		}
@@ -106,12 +107,12 @@ func TestSmartConfigurationRules(t *testing.T) {
 	caps := strs("capabilities")
 	for _, want := range []string{"launch-standalone", "client-public", "client-confidential-symmetric",
 		"client-confidential-asymmetric", "context-standalone-patient", "permission-patient", "sso-openid-connect",
-		"launch-ehr", "context-ehr-patient", "context-ehr-encounter", "context-banner", "context-style"} {
+		"launch-ehr", "context-ehr-patient", "context-ehr-encounter", "context-banner", "context-style", "smart-app-state"} {
 		if !slices.Contains(caps, want) {
 			t.Errorf("capabilities lack %s", want)
 		}
 	}
-	for _, notYet := range []string{"smart-app-state", "context-standalone-encounter"} {
+	for _, notYet := range []string{"context-standalone-encounter"} {
 		if slices.Contains(caps, notYet) {
 			t.Errorf("capabilities claim %s, which this server does not support yet", notYet)
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/appstate"
 	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/consent"
 	"github.com/smartlaunch/smartlaunch/internal/dpop"
@@ -103,7 +104,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		AllowPrivate: cfg.AllowPrivateJWKS, Now: cfg.Now})
 	as, err := oauth.New(oauth.Config{
 		Store: cfg.Store, Keys: ks, Pages: pages, Audit: rec, DPoP: dv, Logger: cfg.Logger.With("component", "oauth"),
-		RemoteKeys: fetcher, RegistrationToken: cfg.RegistrationToken,
+		RemoteKeys: fetcher, RegistrationToken: cfg.RegistrationToken, AppStateEndpoint: strings.TrimSuffix(cfg.BaseURL, "/") + appStatePath,
 		Texts: texts, RefuseUnexplainable: cfg.RefuseUnexplainableScopes,
 		Issuer: cfg.BaseURL, LoginPath: "/login", Now: cfg.Now,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshIdleTTL: cfg.RefreshIdleTTL,
@@ -139,7 +140,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	issuer := strings.TrimSuffix(cfg.BaseURL, "/")
+	state := appstate.New(appstate.Config{Store: cfg.Store, Clients: cfg.Store, Verifier: appStateVerifier{as, issuer + appStatePath},
+		Base: issuer + appStatePath, FHIRBase: as.FHIRBase(), Now: cfg.Now, Logger: cfg.Logger.With("component", "appstate")})
 	mux := http.NewServeMux()
+	mux.Handle(appStatePath+"/", http.StripPrefix(appStatePath, state))
 	as.Register(mux)
 	cp.Register(mux)
 	sim.Register(mux)
@@ -181,6 +186,28 @@ func (v verifier) VerifyRequest(r *http.Request) (fhir.Access, error) {
 		Patient:         c.Patient,
 		Scopes:          smart.ParseScopes(c.Scope),
 	}, nil
+}
+
+// appStatePath is where the App State endpoint is mounted, advertised as
+// smart_app_state_endpoint (R-STATE-07).
+const appStatePath = "/appstate"
+
+// appStateVerifier adapts the credential check to the App State endpoint.
+type appStateVerifier struct {
+	as   *oauth.Server
+	base string
+}
+
+func (v appStateVerifier) VerifyRequest(r *http.Request) (appstate.Caller, error) {
+	c, err := v.as.VerifyResourceRequest(r, v.base+r.URL.EscapedPath())
+	var re *oauth.ResourceError
+	if errors.As(err, &re) {
+		return appstate.Caller{}, &appstate.AuthError{Scheme: re.Scheme, Code: re.Code, Nonce: re.Nonce}
+	}
+	if err != nil {
+		return appstate.Caller{}, err
+	}
+	return appstate.Caller{ClientID: c.ClientID, Patient: c.Patient, FHIRUser: c.FHIRUser, Scopes: smart.ParseScopes(c.Scope)}, nil
 }
 
 // bearerVerifier adapts the token check for the EHR simulator's API.

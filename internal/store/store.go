@@ -30,6 +30,7 @@ type Store interface {
 	ReplayCache
 	Sessions
 	AuditEvents
+	AppStates
 	Launches
 	Keys
 	Resources

@@ -28,6 +28,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ReplayCache", func(t *testing.T) { testReplayCache(t, open) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
 	t.Run("AuditEvents", func(t *testing.T) { testAuditEvents(t, open) })
+	t.Run("AppStates", func(t *testing.T) { testAppStates(t, open) })
 	t.Run("Launches", func(t *testing.T) { testLaunches(t, open) })
 	t.Run("Keys", func(t *testing.T) { testKeys(t, open) })
 	t.Run("Resources", func(t *testing.T) { testResources(t, open) })
