@@ -4,24 +4,43 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"github.com/smartlaunch/smartlaunch/smart/scopetext"
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/summary"
 	"github.com/smartlaunch/smartlaunch/smart"
+	"github.com/smartlaunch/smartlaunch/smart/scopetext"
 )
 
-type consentData struct {
-	RequestID   string
-	ClientName  string
-	PatientName string
-	Lang        string
-	Scopes      []scopetext.Text
+// scopeItem is one scope on the consent page.
+type scopeItem struct {
+	scopetext.Text
+	// Required scopes are shown without a checkbox: the app cannot work
+	// without them.
+	Required bool
 }
 
+type consentData struct {
+	page
+	RequestID   string
+	App         store.Client
+	Monogram    string
+	PatientName string
+	// See, Change and Other group the scopes by what they allow.
+	See, Change, Other []scopeItem
+	// Offline says the app keeps access when the person is not using it.
+	Offline    bool
+	ManagePath string
+}
+
+// consentPage asks the question: who is asking, for whose record, and for
+// what, each scope in plain words in the person's language, grouped by
+// what it allows, with the long description one click away (<details>).
+// The app's logo is not loaded: fetching it from the app's server would
+// tell the app who is looking before they have agreed to anything.
 func (p *Pages) consentPage(w http.ResponseWriter, r *http.Request) {
 	req, c, u, err := p.boundRequest(r, r.URL.Query().Get("request"))
 	if err != nil {
@@ -32,10 +51,20 @@ func (p *Pages) consentPage(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/pick", req.ID)
 		return
 	}
-	lang := p.cfg.Texts.Match(r.Header.Get("Accept-Language"))
-	d := consentData{RequestID: req.ID, ClientName: c.Name, Lang: lang.String()}
+	pg, lang := p.newPage(w, r, "consent.title", c.Name)
+	d := consentData{page: pg, RequestID: req.ID, App: c, Monogram: monogram(c.Name), ManagePath: p.cfg.ManagePath}
+	required := strings.Fields(c.RequiredScope)
 	for _, sc := range grantable(req.Scope, u) {
-		d.Scopes = append(d.Scopes, p.cfg.Texts.Explain(sc, lang))
+		it := scopeItem{Text: p.cfg.Texts.Explain(sc, lang), Required: contains(required, sc)}
+		switch group(sc) {
+		case "see":
+			d.See = append(d.See, it)
+		case "change":
+			d.Change = append(d.Change, it)
+		default:
+			d.Other = append(d.Other, it)
+		}
+		d.Offline = d.Offline || sc == smart.ScopeOfflineAccess
 	}
 	if req.PatientID != "" {
 		pt, err := p.cfg.Store.GetResource(r.Context(), "Patient", req.PatientID)
@@ -48,16 +77,42 @@ func (p *Pages) consentPage(w http.ResponseWriter, r *http.Request) {
 	p.cfg.Pages.Render(w, http.StatusOK, "consent.html", d)
 }
 
+// group says where a scope goes on the page: resource scopes that only
+// read or search are "see", ones that add, change or delete "change";
+// identity, launch and access-duration scopes "other".
+func group(scope string) string {
+	s, err := smart.ParseScope(scope)
+	switch {
+	case err != nil:
+		return "other"
+	case s.Permissions.Has(smart.Create) || s.Permissions.Has(smart.Update) || s.Permissions.Has(smart.Delete):
+		return "change"
+	}
+	return "see"
+}
+
+// monogram is the app's initial, shown in place of a logo.
+func monogram(name string) string {
+	for _, r := range name {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return string(unicode.ToUpper(r))
+		}
+	}
+	return "?"
+}
+
 // consent records the person's answer: allow with the scopes left ticked
-// (never more than were requested), or deny. Unticking everything that
-// gives access is a denial.
+// plus those the app marked as required (never more than were requested
+// and may be granted), or deny. A ticked scope that was never offered is
+// tampering: refused and recorded, nothing granted. Unticking everything
+// that gives access is a denial.
 func (p *Pages) consent(w http.ResponseWriter, r *http.Request) {
 	f, err := form(w, r, "scope")
 	if err != nil {
 		p.fail(w, err)
 		return
 	}
-	req, _, u, err := p.boundRequest(r, f.Get("request"))
+	req, c, u, err := p.boundRequest(r, f.Get("request"))
 	if err != nil {
 		p.fail(w, err)
 		return
@@ -66,11 +121,20 @@ func (p *Pages) consent(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/pick", req.ID)
 		return
 	}
+	offered := grantable(req.Scope, u)
+	for _, s := range f["scope"] {
+		if !contains(offered, s) {
+			p.tampered(r, req, "scope")
+			p.fail(w, &errPage{status: http.StatusBadRequest, msg: "The answer asked for access the app never requested, so nothing was granted."})
+			return
+		}
+	}
 	req.Decision = store.DecisionDenied
 	if f.Get("decision") == "allow" {
+		required := strings.Fields(c.RequiredScope)
 		var granted []string
-		for _, s := range grantable(req.Scope, u) {
-			if contains(f["scope"], s) {
+		for _, s := range offered {
+			if contains(f["scope"], s) || contains(required, s) {
 				granted = append(granted, s)
 			}
 		}
@@ -87,6 +151,12 @@ func (p *Pages) consent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, p.cfg.ContinuePath+"?"+url.Values{"request": {req.ID}, "proof": {proof}}.Encode(), http.StatusSeeOther)
+}
+
+// tampered records a form answer that the page never offered.
+func (p *Pages) tampered(r *http.Request, req store.AuthRequest, field string) {
+	p.logger.Warn("consent form tampered", "field", field, "client", req.ClientID)
+	p.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: "consent.tampered", UserID: req.UserID, ClientID: req.ClientID, Detail: field})
 }
 
 // newProof returns a one-time secret that lets this browser, and only it,

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/session"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/web"
@@ -41,9 +42,15 @@ type Config struct {
 	// Sessions keeps people signed in across apps and the EHR simulator.
 	Sessions *session.Manager
 	// Texts says each scope in plain words in the person's language.
-	Texts  *scopetext.Catalog
-	Logger *slog.Logger
-	Now    func() time.Time
+	Texts *scopetext.Catalog
+	// Locales holds the pages' own text in each language.
+	Locales *web.Locales
+	// Audit records refused tampering with the forms.
+	Audit *audit.Recorder
+	// ManagePath is the connected-apps page, where people take access back.
+	ManagePath string
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Pages serves the sign-in, picker and consent pages.
@@ -55,8 +62,9 @@ type Pages struct {
 
 // New returns the consent pages for cfg.
 func New(cfg Config) (*Pages, error) {
-	if cfg.Store == nil || cfg.Pages == nil || cfg.Texts == nil || cfg.Sessions == nil || len(cfg.Secret) < 32 || cfg.ContinuePath == "" {
-		return nil, errors.New("consent: Store, Pages, Texts, Sessions, a 32-byte Secret and ContinuePath are required")
+	if cfg.Store == nil || cfg.Pages == nil || cfg.Texts == nil || cfg.Locales == nil || cfg.Sessions == nil ||
+		len(cfg.Secret) < 32 || cfg.ContinuePath == "" {
+		return nil, errors.New("consent: Store, Pages, Texts, Locales, Sessions, a 32-byte Secret and ContinuePath are required")
 	}
 	p := &Pages{cfg: cfg, logger: cfg.Logger, now: cfg.Now}
 	if p.logger == nil {

@@ -9,6 +9,7 @@ import (
 )
 
 type loginData struct {
+	page
 	RequestID  string
 	ClientName string
 	Username   string
@@ -32,7 +33,8 @@ func (p *Pages) loginPage(w http.ResponseWriter, r *http.Request) {
 		p.signedIn(w, r, req, u, sess.ID)
 		return
 	}
-	p.cfg.Pages.Render(w, http.StatusOK, "login.html", loginData{RequestID: req.ID, ClientName: c.Name})
+	pg, _ := p.newPage(w, r, "login.title")
+	p.cfg.Pages.Render(w, http.StatusOK, "login.html", loginData{page: pg, RequestID: req.ID, ClientName: c.Name})
 }
 
 // dummyHash is checked against when the username is unknown, so a wrong
@@ -61,9 +63,9 @@ func (p *Pages) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if errors.Is(err, password.ErrMismatch) {
 		p.logger.Info("sign-in failed", "client", c.ID)
+		pg, _ := p.newPage(w, r, "login.title")
 		p.cfg.Pages.Render(w, http.StatusUnauthorized, "login.html", loginData{
-			RequestID: req.ID, ClientName: c.Name, Username: username,
-			Error: "That username and password do not match. Try again.",
+			page: pg, RequestID: req.ID, ClientName: c.Name, Username: username, Error: pg.L.T("login.error"),
 		})
 		return
 	}

@@ -42,6 +42,7 @@ func (p *Pages) patientChoices(ctx context.Context, u store.User) ([]summary.Pat
 }
 
 type pickData struct {
+	page
 	RequestID  string
 	ClientName string
 	Patients   []summary.Patient
@@ -58,7 +59,8 @@ func (p *Pages) pickPage(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, err)
 		return
 	}
-	p.cfg.Pages.Render(w, http.StatusOK, "pick.html", pickData{RequestID: req.ID, ClientName: c.Name, Patients: choices})
+	pg, _ := p.newPage(w, r, "pick.title")
+	p.cfg.Pages.Render(w, http.StatusOK, "pick.html", pickData{page: pg, RequestID: req.ID, ClientName: c.Name, Patients: choices})
 }
 
 func (p *Pages) pick(w http.ResponseWriter, r *http.Request) {
@@ -83,6 +85,7 @@ func (p *Pages) pick(w http.ResponseWriter, r *http.Request) {
 		ok = ok || ch.ID == chosen
 	}
 	if !ok {
+		p.tampered(r, req, "patient")
 		p.fail(w, &errPage{status: http.StatusForbidden, msg: "You cannot choose that patient."})
 		return
 	}

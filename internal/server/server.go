@@ -94,6 +94,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	sessions := session.New(cfg.Store, cfg.OnlineTTL, base.Scheme == "https", cfg.Now)
+	locales, err := web.LoadLocales()
+	if err != nil {
+		return nil, err
+	}
 	texts, err := scopetext.New()
 	if err != nil {
 		return nil, err
@@ -119,7 +123,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	cp, err := consent.New(consent.Config{
 		Store: cfg.Store, Pages: pages, Secret: secret, ContinuePath: "/authorize/continue",
-		SecureCookies: base.Scheme == "https", Sessions: sessions, Texts: texts,
+		SecureCookies: base.Scheme == "https", Sessions: sessions, Texts: texts, Locales: locales, Audit: rec,
 		Logger: cfg.Logger.With("component", "consent"), Now: cfg.Now,
 	})
 	if err != nil {

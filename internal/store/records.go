@@ -51,8 +51,11 @@ type Client struct {
 	// RedirectURIs are matched exactly, character for character.
 	RedirectURIs []string
 	// Scope is the space-separated set of scopes the client may be granted.
-	Scope     string
-	CreatedAt time.Time
+	Scope string
+	// RequiredScope lists the requested scopes the app cannot work
+	// without; the consent page does not offer to untick them.
+	RequiredScope string
+	CreatedAt     time.Time
 
 	// Token policy for this client; a zero duration takes the server's
 	// default.

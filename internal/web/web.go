@@ -26,7 +26,7 @@ type Pages struct {
 
 // New parses the embedded templates.
 func New(logger *slog.Logger) (*Pages, error) {
-	t, err := template.New("").ParseFS(templateFS, "templates/*.html")
+	t, err := template.New("").Funcs(template.FuncMap{"group": groupOf}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse templates: %w", err)
 	}
@@ -111,4 +111,18 @@ func Secure(h http.Handler) http.Handler {
 func Static() http.Handler {
 	sub, _ := fs.Sub(staticFS, "static")
 	return http.StripPrefix("/static/", http.FileServerFS(sub))
+}
+
+// scopeGroup is the data of the "scopegroup" template: a heading key and
+// the items under it, with the page's locale.
+type scopeGroup struct {
+	L     Locale
+	Key   string
+	Items any
+}
+
+// groupOf builds a scopeGroup inside a template:
+// {{template "scopegroup" (group .L "heading.key" .Items)}}.
+func groupOf(l Locale, key string, items any) scopeGroup {
+	return scopeGroup{L: l, Key: key, Items: items}
 }

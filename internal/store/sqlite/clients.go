@@ -11,7 +11,7 @@ import (
 
 const clientColumns = `id, name, type, secret_hash, redirect_uris, scope, created_at,
 	access_token_ttl_ms, refresh_idle_ttl_ms, offline_lifetime_ms, require_dpop,
-	previous_secret_hash, previous_secret_expires_at, jwks, jwks_uri, launch_url, info`
+	previous_secret_hash, previous_secret_expires_at, jwks, jwks_uri, launch_url, info, required_scope`
 
 // clientValues returns c's column values in clientColumns order.
 func clientValues(c store.Client) ([]any, error) {
@@ -25,7 +25,7 @@ func clientValues(c store.Client) ([]any, error) {
 	}
 	return []any{c.ID, c.Name, string(c.Type), c.SecretHash, uris, c.Scope, micros(c.CreatedAt),
 		c.AccessTokenTTL.Milliseconds(), c.RefreshIdleTTL.Milliseconds(), c.OfflineLifetime.Milliseconds(), c.RequireDPoP,
-		c.PreviousSecretHash, micros(c.PreviousSecretExpiresAt), c.JWKS, c.JWKSURI, c.LaunchURL, string(info)}, nil
+		c.PreviousSecretHash, micros(c.PreviousSecretExpiresAt), c.JWKS, c.JWKSURI, c.LaunchURL, string(info), c.RequiredScope}, nil
 }
 
 // CreateClient implements store.Clients.
@@ -35,7 +35,7 @@ func (db *DB) CreateClient(ctx context.Context, c store.Client) error {
 		return wrap("create client", err)
 	}
 	_, err = db.sql.ExecContext(ctx,
-		`INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, vals...)
+		`INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, vals...)
 	return wrap("create client", err)
 }
 
@@ -48,8 +48,8 @@ func (db *DB) UpdateClient(ctx context.Context, c store.Client) error {
 	res, err := db.sql.ExecContext(ctx,
 		`UPDATE clients SET name = ?, type = ?, secret_hash = ?, redirect_uris = ?, scope = ?,
 		access_token_ttl_ms = ?, refresh_idle_ttl_ms = ?, offline_lifetime_ms = ?, require_dpop = ?,
-		previous_secret_hash = ?, previous_secret_expires_at = ?, jwks = ?, jwks_uri = ?, launch_url = ?, info = ?
-		WHERE id = ?`,
+		previous_secret_hash = ?, previous_secret_expires_at = ?, jwks = ?, jwks_uri = ?, launch_url = ?, info = ?,
+		required_scope = ? WHERE id = ?`,
 		append(append(vals[1:6:6], vals[7:]...), c.ID)...)
 	return wrap("update client", mustAffect(res, err))
 }
@@ -100,7 +100,7 @@ func scanClient(r rowScanner) (store.Client, error) {
 	)
 	if err := r.Scan(&c.ID, &c.Name, &typ, &c.SecretHash, &uris, &c.Scope, &created,
 		&accessMS, &idleMS, &offlineMS, &c.RequireDPoP,
-		&c.PreviousSecretHash, &prevExpire, &c.JWKS, &c.JWKSURI, &c.LaunchURL, &info); err != nil {
+		&c.PreviousSecretHash, &prevExpire, &c.JWKS, &c.JWKSURI, &c.LaunchURL, &info, &c.RequiredScope); err != nil {
 		return store.Client{}, err
 	}
 	c.Type = store.ClientType(typ)

@@ -23,7 +23,7 @@ func testClients(t *testing.T, open Opener) {
 				AccessTokenTTL: 5 * time.Minute, RefreshIdleTTL: 24 * time.Hour,
 				OfflineLifetime: 90 * 24 * time.Hour, RequireDPoP: true,
 				PreviousSecretHash: store.Hash("old"), PreviousSecretExpiresAt: at(time.Hour),
-				LaunchURL: "https://app.example/launch",
+				LaunchURL: "https://app.example/launch", RequiredScope: "launch openid",
 				Info: store.ClientInfo{LogoURI: "https://app.example/logo.png", Publisher: "Example Health",
 					ClientURI: "https://app.example", PolicyURI: "https://app.example/privacy", TOSURI: "https://app.example/terms",
 					CodeOfConduct: "CARIN Alliance Code of Conduct", CodeOfConductURI: "https://carinalliance.com/code-of-conduct/"},
