@@ -37,6 +37,7 @@ commands:
   client add|list|show|update|remove|rotate-secret   manage apps
   user add     create a user            version       print the version
   scopes explain   say scopes in plain words (--lang en|es|fr|de)
+  scopes lint      check an app's scope request; suggest the fewest, clearest (--max N, --json)
 
 Run "smartlaunch <command> -h" for a command's flags.
 `
@@ -60,7 +61,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "user":
 		return sub(ctx, "user", rest, stdin, stdout, stderr, map[string]command{"add": userAdd})
 	case "scopes":
-		return sub(ctx, "scopes", rest, stdin, stdout, stderr, map[string]command{"explain": scopesExplain})
+		return sub(ctx, "scopes", rest, stdin, stdout, stderr, map[string]command{"explain": scopesExplain, "lint": scopesLint})
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
