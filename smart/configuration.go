@@ -22,6 +22,10 @@ type Configuration struct {
 	// DPoPSigningAlgValuesSupported lists the DPoP proof algorithms
 	// (RFC 9449 §5.1).
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	// ConsentDocumentation is an extension member: the absolute URL of the
+	// server's consent design documentation, which shows app makers what
+	// people see for each scope and links the scope description metadata.
+	ConsentDocumentation string `json:"consent_documentation,omitempty"`
 }
 
 // Capability strings of SMART App Launch 2.1 §3.3.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/smartlaunch/smartlaunch/internal/demo"
+	"github.com/smartlaunch/smartlaunch/internal/reminders"
 	"github.com/smartlaunch/smartlaunch/internal/server"
 	"github.com/smartlaunch/smartlaunch/sampledata"
 )
@@ -29,6 +30,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	offline := fs.Duration("offline-lifetime", 180*24*time.Hour, "absolute lifetime of an offline_access authorization")
 	online := fs.Duration("online-lifetime", 12*time.Hour, "lifetime of an online_access authorization (the sign-in session)")
 	regTokenFile := fs.String("registration-token-file", "", "file holding the initial access token that turns on dynamic client registration (RFC 7591); also $SMARTLAUNCH_REGISTRATION_TOKEN")
+	smtpAddr := fs.String("smtp-addr", "", "SMTP server (host:port) for reminder digests; empty sends no email")
+	smtpFrom := fs.String("smtp-from", "", "sender of reminder digests, such as \"Health Record <no-reply@example.org>\"")
+	smtpUser := fs.String("smtp-username", "", "SMTP user name (the password comes from --smtp-password-file)")
+	smtpPassFile := fs.String("smtp-password-file", "", "file holding the SMTP password")
 	allowPrivate := fs.Bool("allow-private-jwks-uri", false, "let apps' jwks_uri point at private and link-local addresses (off: such fetches are refused)")
 	unexplainable := fs.String("unexplainable-scopes", "warn", "scopes that cannot be said in one plain sentence: warn (show with a warning and the raw text) or refuse (invalid_scope)")
 	if err := fs.Parse(args); err != nil {
@@ -56,6 +61,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if regToken != "" && len(regToken) < 32 {
 		return fmt.Errorf("serve: the registration token must have at least 32 characters")
+	}
+	mail := reminders.MailConfig{Addr: *smtpAddr, From: *smtpFrom, Username: *smtpUser}
+	if *smtpPassFile != "" {
+		b, err := os.ReadFile(*smtpPassFile)
+		if err != nil {
+			return fmt.Errorf("serve: --smtp-password-file: %w", err)
+		}
+		mail.Password = strings.TrimSpace(string(b))
+	}
+	if mail.Addr != "" && mail.From == "" {
+		return fmt.Errorf("serve: --smtp-from is required with --smtp-addr")
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -91,7 +107,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	app, err := server.New(ctx, server.Config{Store: st, BaseURL: strings.TrimSuffix(*baseURL, "/"), Logger: logger,
 		AccessTokenTTL: *accessTTL, RefreshIdleTTL: *idleTTL, OfflineLifetime: *offline, OnlineTTL: *online,
 		RefuseUnexplainableScopes: *unexplainable == "refuse", RegistrationToken: regToken,
-		AllowPrivateJWKS: *allowPrivate})
+		AllowPrivateJWKS: *allowPrivate, Mail: mail})
 	if err != nil {
 		return err
 	}

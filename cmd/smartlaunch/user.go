@@ -26,6 +26,8 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	name := fs.String("name", "", "display name")
 	fhirUser := fs.String("fhir-user", "", "the user's own FHIR resource, such as Patient/123 or Practitioner/abc")
 	all := fs.Bool("all-patients", false, "may act for every patient (a clinician)")
+	email := fs.String("email", "", "where reminder digests go (optional)")
+	lang := fs.String("lang", "", "the user's language for emails, such as es (default English)")
 	var patients stringsFlag
 	fs.Var(&patients, "patient", "a Patient id the user may act for (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -54,7 +56,7 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	u := store.User{
 		ID: "user-" + randomString(9), Username: *username, PasswordHash: h, DisplayName: *name,
-		FHIRUser: *fhirUser, Patients: patients, AllPatients: *all, CreatedAt: time.Now(),
+		FHIRUser: *fhirUser, Patients: patients, AllPatients: *all, CreatedAt: time.Now(), Email: *email, Language: *lang,
 	}
 	st, err := openStore(ctx, *data)
 	if err != nil {

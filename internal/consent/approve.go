@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"html"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -31,9 +33,13 @@ type consentData struct {
 	PatientName string
 	// See, Change and Other group the scopes by what they allow.
 	See, Change, Other []scopeItem
-	// Offline says the app keeps access when the person is not using it.
-	Offline    bool
-	ManagePath string
+	// Offline says the app keeps access when the person is not using it;
+	// OfflineNotice says so, with a link to where to stop it.
+	Offline       bool
+	OfflineNotice template.HTML
+	ManagePath    string
+	// Reminders says the person has reminders about connected apps.
+	Reminders bool
 }
 
 // consentPage asks the question: who is asking, for whose record, and for
@@ -66,6 +72,15 @@ func (p *Pages) consentPage(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Offline = d.Offline || sc == smart.ScopeOfflineAccess
 	}
+	if p.cfg.Reminders != nil {
+		if d.Reminders, err = p.cfg.Reminders.HasPending(r.Context(), u.ID); err != nil {
+			p.fail(w, err)
+			return
+		}
+	}
+	if d.Offline {
+		d.OfflineNotice = linkedText(pg.L.T("consent.offline"), pg.L.T("consent.manage"), p.cfg.ManagePath)
+	}
 	if req.PatientID != "" {
 		pt, err := p.cfg.Store.GetResource(r.Context(), "Patient", req.PatientID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -75,6 +90,16 @@ func (p *Pages) consentPage(w http.ResponseWriter, r *http.Request) {
 		d.PatientName = summary.OfPatient(store.Resource{ID: req.PatientID, JSON: pt.JSON}).Name
 	}
 	p.cfg.Pages.Render(w, http.StatusOK, "consent.html", d)
+}
+
+// linkedText fills the one %s of a catalog text with a link whose text is
+// label (plain text when href is empty), escaping both texts.
+func linkedText(format, label, href string) template.HTML {
+	link := html.EscapeString(label)
+	if href != "" {
+		link = `<a href="` + html.EscapeString(href) + `">` + link + `</a>`
+	}
+	return template.HTML(strings.Replace(html.EscapeString(format), "%s", link, 1))
 }
 
 // group says where a scope goes on the page: resource scopes that only

@@ -28,6 +28,11 @@ type Store interface {
 	store.Launches
 }
 
+// ReminderChecker says whether a person has reminders to see.
+type ReminderChecker interface {
+	HasPending(ctx context.Context, userID string) (bool, error)
+}
+
 // Config configures the consent pages.
 type Config struct {
 	Store Store
@@ -49,8 +54,11 @@ type Config struct {
 	Audit *audit.Recorder
 	// ManagePath is the connected-apps page, where people take access back.
 	ManagePath string
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Reminders, when set, says whether a person has reminders about
+	// connected apps; the consent page then shows a notice.
+	Reminders ReminderChecker
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Pages serves the sign-in, picker and consent pages.

@@ -30,6 +30,11 @@ type TokenVerifier interface {
 	VerifyBearer(ctx context.Context, token string) (clientID, scope string, err error)
 }
 
+// ReminderChecker says whether a person has reminders to see.
+type ReminderChecker interface {
+	HasPending(ctx context.Context, userID string) (bool, error)
+}
+
 // Config configures the simulator.
 type Config struct {
 	Store    Store
@@ -39,6 +44,9 @@ type Config struct {
 	// Issuer is the server's public base URL; FHIRBase the FHIR base given
 	// to apps as iss.
 	Issuer, FHIRBase string
+	// Reminders, when set, says whether a person has reminders about
+	// connected apps; the patient list then shows a notice.
+	Reminders ReminderChecker
 	// LaunchTTL is how long a launch id may be used; default 5 min.
 	LaunchTTL time.Duration
 	Logger    *slog.Logger

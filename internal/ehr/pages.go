@@ -15,6 +15,8 @@ type homeData struct {
 	User     store.User
 	Patients []summary.Patient
 	Error    string
+	// Reminders says the person has reminders about connected apps.
+	Reminders bool
 }
 
 // home shows the sign-in form, or the signed-in person's patient list.
@@ -33,7 +35,14 @@ func (s *Simulator) home(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	s.cfg.Pages.Render(w, http.StatusOK, "ehr_home.html", homeData{User: u, Patients: patients})
+	d := homeData{User: u, Patients: patients}
+	if s.cfg.Reminders != nil {
+		if d.Reminders, err = s.cfg.Reminders.HasPending(r.Context(), u.ID); err != nil {
+			s.fail(w, err)
+			return
+		}
+	}
+	s.cfg.Pages.Render(w, http.StatusOK, "ehr_home.html", d)
 }
 
 // patients lists the patients u may see, by name.

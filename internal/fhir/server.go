@@ -62,12 +62,22 @@ type Config struct {
 	Logger  *slog.Logger
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
+	// Usage, when set, is told of every successful request: which
+	// authorization read which kind of resource.
+	Usage UsageRecorder
+}
+
+// UsageRecorder counts successful data requests per authorization and
+// resource kind ("" kind for a system-level search).
+type UsageRecorder interface {
+	Record(authorizationID, kind string)
 }
 
 // Server is the FHIR R4 REST API over a store.Resources. It is an
 // http.Handler meant to be mounted with http.StripPrefix, so that the paths
 // it sees are "/metadata", "/Patient/123", "/Observation?...".
 type Server struct {
+	usage      UsageRecorder
 	store      store.Resources
 	verifier   TokenVerifier
 	base       string
@@ -88,6 +98,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		store:    cfg.Store,
 		verifier: cfg.Verifier,
+		usage:    cfg.Usage,
 		base:     strings.TrimSuffix(cfg.BaseURL, "/"),
 		log:      cfg.Logger,
 		now:      cfg.Now,
@@ -194,6 +205,14 @@ func (s *Server) public(w http.ResponseWriter, r *http.Request) bool {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, a Access) {
 	if err := s.route(w, r, a); err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if s.usage != nil && a.AuthorizationID != "" {
+		kind, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		if kind == "_search" || !s.defs.known(kind) {
+			kind = ""
+		}
+		s.usage.Record(a.AuthorizationID, kind)
 	}
 }
 

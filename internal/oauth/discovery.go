@@ -26,9 +26,11 @@ func (s *Server) smartConfiguration(w http.ResponseWriter, r *http.Request) {
 		RevocationEndpoint:                         s.revokeURL(),
 		RegistrationEndpoint:                       s.registerURL(),
 		SMARTAppStateEndpoint:                      s.appStateEndpoint,
+		ManagementEndpoint:                         s.managementEndpoint,
 		ScopesSupported:                            s.scopesSupported(),
 		ResponseTypesSupported:                     []string{"code"},
 		CodeChallengeMethodsSupported:              []string{"S256"},
+		ConsentDocumentation:                       s.consentDocs,
 		Capabilities: []string{
 			smart.CapLaunchEHR,
 			smart.CapLaunchStandalone,

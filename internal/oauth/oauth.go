@@ -57,9 +57,16 @@ type Config struct {
 	// (RFC 7591) for callers presenting it as a bearer token. Empty (the
 	// default) keeps registration off.
 	RegistrationToken string
+	// ManagementEndpoint, when set, is advertised as management_endpoint:
+	// where people see and end apps' access.
+	ManagementEndpoint string
 	// AppStateEndpoint, when set, is advertised as smart_app_state_endpoint
 	// with the smart-app-state capability (R-STATE-06, R-STATE-07).
 	AppStateEndpoint string
+	// ConsentDocs, when set, is the absolute URL of the consent design
+	// documentation, advertised as the extension member
+	// consent_documentation.
+	ConsentDocs string
 	// DPoPNoncesOptional turns off the server-nonce requirement for DPoP
 	// proofs at the token endpoint (on by default, D-8).
 	DPoPNoncesOptional bool
@@ -103,6 +110,8 @@ type Server struct {
 	texts              *scopetext.Catalog
 	remoteKeys         KeySource
 	appStateEndpoint   string
+	consentDocs        string
+	managementEndpoint string
 	// registrationTokenHash is Hash of the initial access token; "" = off.
 	registrationTokenHash string
 	refuseUnexplainable   bool
@@ -137,6 +146,8 @@ func New(cfg Config) (*Server, error) {
 		texts:               cfg.Texts,
 		remoteKeys:          cfg.RemoteKeys,
 		appStateEndpoint:    cfg.AppStateEndpoint,
+		consentDocs:         cfg.ConsentDocs,
+		managementEndpoint:  cfg.ManagementEndpoint,
 		refuseUnexplainable: cfg.RefuseUnexplainable,
 		dpopNonces:          !cfg.DPoPNoncesOptional,
 		dpopResourceNonces:  cfg.DPoPResourceNonces,

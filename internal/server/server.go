@@ -11,17 +11,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/account"
 	"github.com/smartlaunch/smartlaunch/internal/appstate"
 	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/consent"
+	"github.com/smartlaunch/smartlaunch/internal/consentdocs"
 	"github.com/smartlaunch/smartlaunch/internal/dpop"
 	"github.com/smartlaunch/smartlaunch/internal/ehr"
 	"github.com/smartlaunch/smartlaunch/internal/fhir"
 	"github.com/smartlaunch/smartlaunch/internal/keys"
 	"github.com/smartlaunch/smartlaunch/internal/oauth"
+	"github.com/smartlaunch/smartlaunch/internal/reminders"
 	"github.com/smartlaunch/smartlaunch/internal/remotekeys"
 	"github.com/smartlaunch/smartlaunch/internal/session"
 	"github.com/smartlaunch/smartlaunch/internal/store"
+	"github.com/smartlaunch/smartlaunch/internal/usage"
 	"github.com/smartlaunch/smartlaunch/internal/web"
 	"github.com/smartlaunch/smartlaunch/smart"
 	"github.com/smartlaunch/smartlaunch/smart/scopetext"
@@ -47,6 +51,13 @@ type Config struct {
 	// RegistrationToken, when set, turns on dynamic client registration
 	// for callers presenting it (RFC 7591 initial access token).
 	RegistrationToken string
+	// AccessRetention is how long per-day data-access counts are kept
+	// (default 90 days).
+	AccessRetention time.Duration
+	// Mail, when its Addr is set, sends reminder digests by SMTP.
+	Mail reminders.MailConfig
+	// Reminders is the reminder policy; zero fields take its defaults.
+	Reminders reminders.Policy
 	// AllowPrivateJWKS lets the server fetch client keys from private and
 	// link-local addresses (an operator's explicit choice, for apps inside
 	// a private network); cloud metadata addresses are link-local too.
@@ -61,6 +72,24 @@ type Server struct {
 	OAuth *oauth.Server
 	// FHIR is the FHIR API, exposed for tests and benchmarks.
 	FHIR *fhir.Server
+
+	usage           *usage.Recorder
+	reminders       *reminders.Service
+	lastReminders   time.Time
+	st              store.Store
+	now             func() time.Time
+	accessRetention time.Duration
+}
+
+// FlushUsage writes the data-access counts gathered so far (the janitor
+// does it every few seconds; tests call it to see them at once).
+func (s *Server) FlushUsage(ctx context.Context) error { return s.usage.Flush(ctx) }
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }
 
 // New builds the server: loads or creates signing keys and wires every
@@ -98,6 +127,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	issuer := strings.TrimSuffix(cfg.BaseURL, "/")
+	var mailer *reminders.Mailer
+	if cfg.Mail.Addr != "" {
+		mailer = reminders.NewMailer(cfg.Mail, func(ctx context.Context, userID string) (string, string, bool) {
+			u, err := cfg.Store.GetUser(ctx, userID)
+			return u.Email, u.Language, err == nil && u.Email != ""
+		})
+	}
+	rems := reminderAdapter{reminders.NewService(cfg.Store, cfg.Reminders, mailer, issuer+"/account", cfg.Now,
+		cfg.Logger.With("component", "reminders"))}
 	texts, err := scopetext.New()
 	if err != nil {
 		return nil, err
@@ -108,8 +147,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		AllowPrivate: cfg.AllowPrivateJWKS, Now: cfg.Now})
 	as, err := oauth.New(oauth.Config{
 		Store: cfg.Store, Keys: ks, Pages: pages, Audit: rec, DPoP: dv, Logger: cfg.Logger.With("component", "oauth"),
-		RemoteKeys: fetcher, RegistrationToken: cfg.RegistrationToken, AppStateEndpoint: strings.TrimSuffix(cfg.BaseURL, "/") + appStatePath,
-		Texts: texts, RefuseUnexplainable: cfg.RefuseUnexplainableScopes,
+		RemoteKeys: fetcher, RegistrationToken: cfg.RegistrationToken,
+		ManagementEndpoint: strings.TrimSuffix(cfg.BaseURL, "/") + "/account", AppStateEndpoint: strings.TrimSuffix(cfg.BaseURL, "/") + appStatePath,
+		Texts: texts, RefuseUnexplainable: cfg.RefuseUnexplainableScopes, ConsentDocs: strings.TrimSuffix(cfg.BaseURL, "/") + consentdocs.PagePath,
 		Issuer: cfg.BaseURL, LoginPath: "/login", Now: cfg.Now,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshIdleTTL: cfg.RefreshIdleTTL,
 		OfflineLifetime: cfg.OfflineLifetime,
@@ -124,13 +164,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	cp, err := consent.New(consent.Config{
 		Store: cfg.Store, Pages: pages, Secret: secret, ContinuePath: "/authorize/continue",
 		SecureCookies: base.Scheme == "https", Sessions: sessions, Texts: texts, Locales: locales, Audit: rec,
+		ManagePath: "/account", Reminders: rems,
 		Logger: cfg.Logger.With("component", "consent"), Now: cfg.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
 	authorize, token := as.Endpoints()
+	rec2 := usage.New(cfg.Store, cfg.Now)
 	fs := fhir.New(fhir.Config{
+		Usage:    rec2,
 		Store:    cfg.Store,
 		Verifier: verifier{as},
 		BaseURL:  as.FHIRBase(),
@@ -139,19 +182,29 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Now:      cfg.Now,
 	})
 
-	sim, err := ehr.New(ehr.Config{Store: cfg.Store, Pages: pages, Sessions: sessions, Verifier: bearerVerifier{as},
+	sim, err := ehr.New(ehr.Config{Store: cfg.Store, Pages: pages, Sessions: sessions, Verifier: bearerVerifier{as}, Reminders: rems,
 		Issuer: strings.TrimSuffix(cfg.BaseURL, "/"), FHIRBase: as.FHIRBase(), Logger: cfg.Logger.With("component", "ehr"), Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
-	issuer := strings.TrimSuffix(cfg.BaseURL, "/")
 	state := appstate.New(appstate.Config{Store: cfg.Store, Clients: cfg.Store, Verifier: appStateVerifier{as, issuer + appStatePath},
 		Base: issuer + appStatePath, FHIRBase: as.FHIRBase(), Now: cfg.Now, Logger: cfg.Logger.With("component", "appstate")})
+	acct, err := account.New(account.Config{Store: cfg.Store, Pages: pages, Sessions: sessions, Texts: texts, Locales: locales,
+		Ender: as, Reminders: rems, Logger: cfg.Logger.With("component", "account"), Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
+	acct.Register(mux)
 	mux.Handle(appStatePath+"/", http.StripPrefix(appStatePath, state))
 	as.Register(mux)
 	cp.Register(mux)
 	sim.Register(mux)
+	docs, err := consentdocs.New(consentdocs.Config{Texts: texts})
+	if err != nil {
+		return nil, err
+	}
+	docs.Register(mux)
 	mux.Handle("/fhir/", http.StripPrefix("/fhir", fs))
 	mux.Handle("GET /static/", web.Static())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -162,7 +215,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "smartlaunch: SMART on FHIR sandbox\nFHIR base: %s\n", as.FHIRBase())
 	})))
-	return &Server{handler: logRequests(cfg.Logger, recoverPanics(cfg.Logger, mux)), logger: cfg.Logger, OAuth: as, FHIR: fs}, nil
+	return &Server{handler: logRequests(cfg.Logger, recoverPanics(cfg.Logger, mux)), logger: cfg.Logger, OAuth: as, FHIR: fs,
+		usage: rec2, reminders: rems.svc, st: cfg.Store, now: cfg.Now, accessRetention: orDefault(cfg.AccessRetention, 90*24*time.Hour)}, nil
 }
 
 // ServeHTTP serves every route of the application.
@@ -214,6 +268,36 @@ func (v appStateVerifier) VerifyRequest(r *http.Request) (appstate.Caller, error
 	return appstate.Caller{ClientID: c.ClientID, Patient: c.Patient, FHIRUser: c.FHIRUser, Scopes: smart.ParseScopes(c.Scope)}, nil
 }
 
+// reminderAdapter offers the reminder service to the pages that show
+// reminders, in the shapes they declare.
+type reminderAdapter struct{ svc *reminders.Service }
+
+func (a reminderAdapter) Pending(ctx context.Context, userID string) ([]account.Reminder, error) {
+	rs, err := a.svc.Pending(ctx, userID)
+	out := make([]account.Reminder, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, account.Reminder{ID: r.ID, Kind: r.Kind, AuthorizationIDs: r.AuthorizationIDs, CreatedAt: r.CreatedAt})
+	}
+	return out, err
+}
+
+func (a reminderAdapter) HasPending(ctx context.Context, userID string) (bool, error) {
+	rs, err := a.svc.Pending(ctx, userID)
+	return len(rs) > 0, err
+}
+
+func (a reminderAdapter) Done(ctx context.Context, userID, id string) error {
+	return a.svc.Done(ctx, userID, id)
+}
+
+func (a reminderAdapter) Snooze(ctx context.Context, userID, id string, d time.Duration) error {
+	return a.svc.Snooze(ctx, userID, id, d)
+}
+
+// RunReminders evaluates the reminder policy for every user now (the
+// janitor does it daily; tests call it).
+func (s *Server) RunReminders(ctx context.Context) (int, error) { return s.reminders.RunOnce(ctx) }
+
 // bearerVerifier adapts the token check for the EHR simulator's API.
 type bearerVerifier struct{ as *oauth.Server }
 
@@ -243,7 +327,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 	janitorCtx, stopJanitor := context.WithCancel(ctx)
 	defer stopJanitor()
-	go s.janitor(janitorCtx, time.Minute)
+	go s.janitor(janitorCtx, 10*time.Second)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -263,17 +347,35 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 }
 
-// janitor purges expired state every interval until ctx is done.
+// janitor writes access counts and purges expired state every interval
+// until ctx is done, then writes the last counts.
 func (s *Server) janitor(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			if err := s.usage.Flush(context.WithoutCancel(ctx)); err != nil {
+				s.logger.Error("flush access counts", "err", err)
+			}
 			return
 		case <-t.C:
+			if err := s.usage.Flush(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Error("flush access counts", "err", err)
+			}
 			if err := s.OAuth.Purge(ctx); err != nil && ctx.Err() == nil {
 				s.logger.Error("purge expired state", "err", err)
+			}
+			if _, err := s.st.DeleteAccessBefore(ctx, s.now().Add(-s.accessRetention)); err != nil && ctx.Err() == nil {
+				s.logger.Error("purge old access counts", "err", err)
+			}
+			// Reminders are evaluated once a day (the policy's cadence is
+			// months; a day's delay is nothing).
+			if now := s.now(); now.Sub(s.lastReminders) >= 24*time.Hour {
+				if _, err := s.reminders.RunOnce(ctx); err != nil && ctx.Err() == nil {
+					s.logger.Error("reminders", "err", err)
+				}
+				s.lastReminders = now
 			}
 		}
 	}

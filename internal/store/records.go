@@ -99,6 +99,10 @@ type User struct {
 	// AllPatients lets the user act for every patient (a practitioner).
 	AllPatients bool
 	CreatedAt   time.Time
+	// Email, when set, receives reminder digests, in Language (a BCP 47
+	// tag; empty for English).
+	Email    string
+	Language string
 }
 
 // Users stores people who sign in.
@@ -109,6 +113,8 @@ type Users interface {
 	GetUser(ctx context.Context, id string) (User, error)
 	// GetUserByUsername returns the user with the given username, or ErrNotFound.
 	GetUserByUsername(ctx context.Context, username string) (User, error)
+	// ListUsers returns every user, ordered by ID.
+	ListUsers(ctx context.Context) ([]User, error)
 }
 
 // Decision records what the user answered on the consent page.

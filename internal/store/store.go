@@ -32,8 +32,10 @@ type Store interface {
 	AuditEvents
 	AppStates
 	Launches
+	AccessRecords
 	Keys
 	Resources
+	Reminders
 	// Close releases the backend's resources.
 	Close() error
 }

@@ -6,7 +6,7 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
-const userColumns = `id, username, password_hash, display_name, fhir_user, patients, all_patients, created_at`
+const userColumns = `id, username, password_hash, display_name, fhir_user, patients, all_patients, created_at, email, language`
 
 // CreateUser implements store.Users.
 func (db *DB) CreateUser(ctx context.Context, u store.User) error {
@@ -15,9 +15,9 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) error {
 		return wrap("create user", err)
 	}
 	_, err = db.sql.ExecContext(ctx,
-		`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Username, u.PasswordHash, u.DisplayName, u.FHIRUser, patients,
-		u.AllPatients, micros(u.CreatedAt))
+		u.AllPatients, micros(u.CreatedAt), u.Email, u.Language)
 	return wrap("create user", err)
 }
 
@@ -47,7 +47,7 @@ func scanUser(r rowScanner) (store.User, error) {
 		created  nullMicros
 	)
 	if err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.DisplayName, &u.FHIRUser,
-		&patients, &u.AllPatients, &created); err != nil {
+		&patients, &u.AllPatients, &created, &u.Email, &u.Language); err != nil {
 		return store.User{}, err
 	}
 	u.CreatedAt = created.time()

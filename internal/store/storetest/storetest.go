@@ -30,8 +30,10 @@ func Run(t *testing.T, open Opener) {
 	t.Run("AuditEvents", func(t *testing.T) { testAuditEvents(t, open) })
 	t.Run("AppStates", func(t *testing.T) { testAppStates(t, open) })
 	t.Run("Launches", func(t *testing.T) { testLaunches(t, open) })
+	t.Run("AccessRecords", func(t *testing.T) { testAccessRecords(t, open) })
 	t.Run("Keys", func(t *testing.T) { testKeys(t, open) })
 	t.Run("Resources", func(t *testing.T) { testResources(t, open) })
+	t.Run("Reminders", func(t *testing.T) { testReminders(t, open) })
 }
 
 // racers is how many goroutines the concurrency cases run at once.

@@ -15,7 +15,7 @@ func testUsers(t *testing.T, open Opener) {
 		}{
 			{"patient user, every field", store.User{
 				ID: "u1", Username: "amy", PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA",
-				DisplayName: "Amy Shaw", FHIRUser: "Patient/123",
+				DisplayName: "Amy Shaw", FHIRUser: "Patient/123", Email: "amy@example.org", Language: "es",
 				Patients: []string{"123", "456"}, CreatedAt: at(0),
 			}},
 			{"practitioner, all patients, zero time", store.User{
