@@ -71,7 +71,8 @@ type ScopeError struct {
 
 func (e *ScopeError) Error() string { return fmt.Sprintf("smart: scope %q: %s", e.Scope, e.Reason) }
 
-// MaxScopeLength bounds one scope; longer ones are refused as malformed.
+// MaxScopeLength bounds one scope's canonical form; longer ones are
+// refused as malformed.
 const MaxScopeLength = 1024
 
 // ParseScope parses one resource scope (R-SCOPE-05..08, R-SCOPE-12). Suffix
@@ -86,7 +87,7 @@ func ParseScope(raw string) (Scope, error) {
 		return s, ErrNotResourceScope
 	}
 	bad := func(reason string) (Scope, error) { return s, &ScopeError{Scope: raw, Reason: reason} }
-	if len(raw) > MaxScopeLength {
+	if len(raw) > 3*MaxScopeLength {
 		return bad("too long")
 	}
 	s.Context = ctx
@@ -134,6 +135,11 @@ func ParseScope(raw string) (Scope, error) {
 			}
 		}
 		s.Query = q
+	}
+	// The limit applies to the canonical form, so that every accepted
+	// scope's canonical form parses too (escaping can lengthen it).
+	if len(s.String()) > MaxScopeLength {
+		return bad("too long")
 	}
 	return s, nil
 }
