@@ -30,6 +30,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	offline := fs.Duration("offline-lifetime", 180*24*time.Hour, "absolute lifetime of an offline_access authorization")
 	online := fs.Duration("online-lifetime", 12*time.Hour, "lifetime of an online_access authorization (the sign-in session)")
 	regTokenFile := fs.String("registration-token-file", "", "file holding the initial access token that turns on dynamic client registration (RFC 7591); also $SMARTLAUNCH_REGISTRATION_TOKEN")
+	reviewEvery := fs.Duration("reminder-review-every", 182*24*time.Hour, "how often people are reminded of apps with offline access (at most one such reminder per period)")
+	dormantAfter := fs.Duration("reminder-dormant-after", 90*24*time.Hour, "how long an offline app goes unused before people are nudged about it")
+	retention := fs.Duration("access-retention", 90*24*time.Hour, "how long per-day counts of apps' data requests are kept")
 	smtpAddr := fs.String("smtp-addr", "", "SMTP server (host:port) for reminder digests; empty sends no email")
 	smtpFrom := fs.String("smtp-from", "", "sender of reminder digests, such as \"Health Record <no-reply@example.org>\"")
 	smtpUser := fs.String("smtp-username", "", "SMTP user name (the password comes from --smtp-password-file)")
@@ -43,7 +46,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
 	for name, d := range map[string]time.Duration{"access-token-ttl": *accessTTL, "refresh-idle-ttl": *idleTTL,
-		"offline-lifetime": *offline, "online-lifetime": *online} {
+		"offline-lifetime": *offline, "online-lifetime": *online, "reminder-review-every": *reviewEvery,
+		"reminder-dormant-after": *dormantAfter, "access-retention": *retention} {
 		if d < time.Second {
 			return fmt.Errorf("serve: --%s must be at least 1s", name)
 		}
@@ -107,7 +111,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	app, err := server.New(ctx, server.Config{Store: st, BaseURL: strings.TrimSuffix(*baseURL, "/"), Logger: logger,
 		AccessTokenTTL: *accessTTL, RefreshIdleTTL: *idleTTL, OfflineLifetime: *offline, OnlineTTL: *online,
 		RefuseUnexplainableScopes: *unexplainable == "refuse", RegistrationToken: regToken,
-		AllowPrivateJWKS: *allowPrivate, Mail: mail})
+		AllowPrivateJWKS: *allowPrivate, Mail: mail, AccessRetention: *retention,
+		Reminders: reminders.Policy{ReviewEvery: *reviewEvery, DormantAfter: *dormantAfter}})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"golang.org/x/oauth2"
+
+	"github.com/smartlaunch/smartlaunch/internal/demo"
+	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
 // TestAuthorizePost: the authorization endpoint takes POST too
@@ -119,5 +122,53 @@ func TestRefreshTokenIssuance(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || body["scope"] != "patient/Observation.rs" || resp.Header.Get("Cache-Control") != "no-store" {
 			t.Errorf("narrowing refresh: %d %v, want 200 with the narrowed scope", resp.StatusCode, body)
 		}
+	}
+}
+
+// TestConsentTamperingRefused: a consent answer ticking a scope the app
+// never asked for, or a picker answer naming a patient the person may not
+// choose, is refused, grants nothing, and is recorded (issue 7 bad input).
+func TestConsentTamperingRefused(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	b := newBrowser(t, testRedirect)
+	p := b.get(authorizeURL(e, url.Values{"scope": {"launch/patient patient/Observation.rs"}}))
+	p = b.submit(p, url.Values{"username": {"patient"}, "password": {"patient-demo"}})
+	if p.URL.Path != "/consent" {
+		t.Fatalf("consent page: %v", p)
+	}
+	f := parseForm(t, p.Body)
+	f.values["scope"] = append(f.values["scope"], "patient/*.cruds")
+	f.values.Set("decision", "allow")
+	req, _ := http.NewRequest(http.MethodPost, e.base+"/consent", strings.NewReader(f.values.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", e.base)
+	if got := b.do(req); got.Status != http.StatusBadRequest || got.Location != "" {
+		t.Errorf("consent with an extra scope: %v, want 400 and no redirect", got)
+	}
+	r, err := e.st.GetAuthRequest(ctx, f.values.Get("request"))
+	if err != nil || r.Decision != store.DecisionPending || r.GrantedScope != "" {
+		t.Errorf("after tampering the request is %+v (%v), want it undecided", r, err)
+	}
+
+	// The parent's picker, answered with a patient she may not choose.
+	pb := newBrowser(t, testRedirect)
+	p = pb.get(authorizeURL(e, nil))
+	p = pb.submit(p, url.Values{"username": {"parent"}, "password": {"parent-demo"}})
+	if p.URL.Path != "/pick" {
+		t.Fatalf("picker: %v", p)
+	}
+	if got := pb.submit(p, url.Values{"patient": {demo.PatientJill}}); got.Status != http.StatusForbidden {
+		t.Errorf("picking another family's patient: %v, want 403", got)
+	}
+	evs, err := e.st.ListAuditEvents(ctx, store.AuditQuery{})
+	kinds := map[string]int{}
+	for _, ev := range evs {
+		if ev.Type == "consent.tampered" {
+			kinds[ev.Detail]++
+		}
+	}
+	if err != nil || kinds["scope"] != 1 || kinds["patient"] != 1 {
+		t.Errorf("audit events %v (%v), want one consent.tampered for the scope and one for the patient", kinds, err)
 	}
 }
