@@ -49,7 +49,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 		return nil, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too-costly",
 			Diagnostics: "the resource is larger than this server accepts (" + strconv.FormatInt(h.maxBytes, 10) + " bytes)"}
 	case err != nil:
-		return nil, &apiError{Status: http.StatusBadRequest, Code: "invalid", Diagnostics: "the body could not be read", cause: err}
+		return nil, &apiError{Status: http.StatusBadRequest, Code: "invalid", Diagnostics: "the body could not be read", Cause: err}
 	}
 	return b, nil
 }

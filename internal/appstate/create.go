@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/fhirwire"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/smart"
 )
@@ -58,5 +59,5 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, c Caller) error
 func writeState(w http.ResponseWriter, status int, st store.AppState) {
 	w.Header().Set("ETag", etag(st.Version))
 	w.Header().Set("Last-Modified", st.LastUpdated.UTC().Format(http.TimeFormat))
-	writeBody(w, status, st.JSON)
+	fhirwire.WriteBody(w, status, st.JSON)
 }

@@ -2,12 +2,12 @@ package appstate
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/fhirwire"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/smart"
 )
@@ -35,20 +35,6 @@ type Caller struct {
 	// Scopes are the granted scopes.
 	Scopes smart.ScopeSet
 }
-
-// AuthError refuses a request's credentials and names the challenge to
-// send (RFC 6750 §3, RFC 9449 §7.1).
-type AuthError struct {
-	// Scheme is "Bearer" (the default when empty) or "DPoP".
-	Scheme string
-	// Code is the challenge's error attribute, such as "invalid_token";
-	// "" when no credentials were sent.
-	Code string
-	// Nonce, when set, is sent in a DPoP-Nonce header.
-	Nonce string
-}
-
-func (e *AuthError) Error() string { return "appstate: " + e.Scheme + " " + e.Code }
 
 // ClientLookup is what the Handler needs of the registered clients: their
 // redirect URIs and launch URL, for the state-code trust rule (R-STATE-33).
@@ -152,10 +138,10 @@ func (h *Handler) public(w http.ResponseWriter, r *http.Request) bool {
 	case r.URL.Path == "/metadata":
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			hd.Set("Allow", "GET, HEAD, OPTIONS")
-			writeOutcome(w, http.StatusMethodNotAllowed, "not-supported", "method not allowed")
+			fhirwire.WriteOutcome(w, http.StatusMethodNotAllowed, "not-supported", "method not allowed")
 			return true
 		}
-		writeBody(w, http.StatusOK, h.capability)
+		fhirwire.WriteBody(w, http.StatusOK, h.capability)
 		return true
 	}
 	return false
@@ -194,32 +180,4 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, c Caller) error 
 func methodNotAllowed(w http.ResponseWriter, allow string) error {
 	w.Header().Set("Allow", allow)
 	return &apiError{Status: http.StatusMethodNotAllowed, Code: "not-supported", Diagnostics: "method not allowed"}
-}
-
-// writeAuthError answers refused credentials: 401 with the challenge (no
-// error attribute when none were sent, RFC 6750 §3.1) and an
-// OperationOutcome; any other error is internal (500).
-func (h *Handler) writeAuthError(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *AuthError
-	if !errors.As(err, &ae) {
-		h.log.ErrorContext(r.Context(), "appstate: verify credentials", "err", err)
-		writeOutcome(w, http.StatusInternalServerError, "exception", "internal error")
-		return
-	}
-	scheme := ae.Scheme
-	if scheme == "" {
-		scheme = "Bearer"
-	}
-	challenge := scheme + ` realm="appstate"`
-	msg := "an access token is required"
-	if ae.Code != "" {
-		challenge += `, error="` + ae.Code + `"`
-		msg = "the access token or its proof was refused"
-		h.log.InfoContext(r.Context(), "appstate: credentials refused", "scheme", scheme, "error", ae.Code)
-	}
-	w.Header().Set("WWW-Authenticate", challenge)
-	if ae.Nonce != "" {
-		w.Header().Set("DPoP-Nonce", ae.Nonce)
-	}
-	writeOutcome(w, http.StatusUnauthorized, "login", msg)
 }

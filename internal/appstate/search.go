@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/smartlaunch/smartlaunch/internal/fhirwire"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/smart"
 )
@@ -47,7 +48,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, c Caller) error
 			Search:   entrySearch{Mode: "match"},
 		})
 	}
-	writeJSON(w, http.StatusOK, b)
+	fhirwire.WriteJSON(w, http.StatusOK, b)
 	return nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+
+	"github.com/smartlaunch/smartlaunch/internal/fhirwire"
 )
 
 // TestScopeEnforcement covers SMART App Launch 2.1 scope rules on reads
@@ -92,7 +94,7 @@ func TestScopeEnforcement(t *testing.T) {
 // severity error).
 func outcomeCode(t *testing.T, body []byte) string {
 	t.Helper()
-	var oo operationOutcome
+	var oo fhirwire.OperationOutcome
 	if err := json.Unmarshal(body, &oo); err != nil || oo.ResourceType != "OperationOutcome" || len(oo.Issue) == 0 {
 		t.Fatalf("not an OperationOutcome (%v): %.300s", err, body)
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/fhirwire"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
@@ -130,9 +131,9 @@ func (b *bundle) addIncluded(base string, rs []store.Resource) {
 // when included resources were withheld (D-6) or parameters were left out
 // under lenient handling.
 func (b *bundle) addOutcome(withheld bool, ignored []string) {
-	var issues []issue
+	var issues []fhirwire.Issue
 	if withheld {
-		issues = append(issues, issue{Severity: "warning", Code: "suppressed",
+		issues = append(issues, fhirwire.Issue{Severity: "warning", Code: "suppressed",
 			Diagnostics: "some included resources were withheld: the access token does not allow reading them"})
 	}
 	if len(ignored) > 0 {
@@ -140,13 +141,13 @@ func (b *bundle) addOutcome(withheld bool, ignored []string) {
 		for _, n := range ignored {
 			names = append(names, strconv.Quote(truncate(n, 64)))
 		}
-		issues = append(issues, issue{Severity: "warning", Code: "not-supported",
+		issues = append(issues, fhirwire.Issue{Severity: "warning", Code: "not-supported",
 			Diagnostics: "search parameters not supported and not applied: " + strings.Join(names, ", ")})
 	}
 	if len(issues) == 0 {
 		return
 	}
-	oo, _ := json.Marshal(operationOutcome{ResourceType: "OperationOutcome", Issue: issues})
+	oo, _ := json.Marshal(fhirwire.OperationOutcome{ResourceType: "OperationOutcome", Issue: issues})
 	b.Entry = append(b.Entry, bundleEntry{Resource: oo, Search: &entrySearch{Mode: "outcome"}})
 }
 

@@ -1,30 +1,23 @@
 package fhir
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
+
+	"github.com/smartlaunch/smartlaunch/internal/fhirwire"
 )
 
 var errBadToken = errors.New("malformed token or reference")
 
 // apiError is an error answered with an OperationOutcome. Diagnostics is
-// sent to the client and must be safe, fixed text; cause is only logged.
-type apiError struct {
-	Status      int
-	Code        string // OperationOutcome issue type: not-found, forbidden, login, ...
-	Diagnostics string
-	cause       error
-}
+// sent to the client and must be safe, fixed text; Cause is only logged.
+type apiError = fhirwire.Error
 
-func (e *apiError) Error() string {
-	if e.cause != nil {
-		return e.Diagnostics + ": " + e.cause.Error()
-	}
-	return e.Diagnostics
-}
+// AuthError refuses a request's credentials and names the challenge to
+// send (RFC 6750 §3, RFC 9449 §7.1).
+type AuthError = fhirwire.AuthError
 
-func (e *apiError) Unwrap() error { return e.cause }
+const contentType = fhirwire.ContentType
 
 func notFound(msg string) error {
 	return &apiError{Status: http.StatusNotFound, Code: "not-found", Diagnostics: msg}
@@ -34,55 +27,15 @@ func forbidden(msg string) error {
 	return &apiError{Status: http.StatusForbidden, Code: "forbidden", Diagnostics: msg}
 }
 
-// operationOutcome is the FHIR R4 OperationOutcome with one issue.
-type operationOutcome struct {
-	ResourceType string  `json:"resourceType"`
-	Issue        []issue `json:"issue"`
-}
-
-type issue struct {
-	Severity    string `json:"severity"`
-	Code        string `json:"code"`
-	Diagnostics string `json:"diagnostics,omitempty"`
-}
-
 // writeError answers err as an OperationOutcome. Errors that are not an
 // *apiError are internal: they are logged and answered with a fixed text.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *apiError
-	if !errors.As(err, &ae) {
-		s.log.ErrorContext(r.Context(), "fhir request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		ae = &apiError{Status: http.StatusInternalServerError, Code: "exception", Diagnostics: "internal error"}
-	} else if ae.cause != nil {
-		s.log.WarnContext(r.Context(), "fhir request refused", "method", r.Method, "path", r.URL.Path,
-			"status", ae.Status, "err", ae.cause)
-	}
-	writeOutcome(w, ae.Status, ae.Code, ae.Diagnostics)
+	fhirwire.WriteError(w, r, s.log, "fhir", err)
 }
 
-// writeOutcome writes an OperationOutcome with one error issue.
-func writeOutcome(w http.ResponseWriter, status int, code, diagnostics string) {
-	writeJSON(w, status, operationOutcome{
-		ResourceType: "OperationOutcome",
-		Issue:        []issue{{Severity: "error", Code: code, Diagnostics: diagnostics}},
-	})
+// writeAuthError answers refused credentials: 401 with the challenge
+// (no error attribute when none were sent, RFC 6750 §3.1) and an
+// OperationOutcome; an internal error is 500.
+func (s *Server) writeAuthError(w http.ResponseWriter, r *http.Request, err error) {
+	fhirwire.WriteAuthError(w, r, s.log, "fhir", err)
 }
-
-// writeJSON writes v as application/fhir+json.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception"}]}`)
-	}
-	writeBody(w, status, b)
-}
-
-// writeBody writes an already encoded FHIR JSON body.
-func writeBody(w http.ResponseWriter, status int, b []byte) {
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(status)
-	w.Write(b)
-}
-
-const contentType = "application/fhir+json"

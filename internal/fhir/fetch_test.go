@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/smartlaunch/smartlaunch/internal/fhirwire"
 	"github.com/smartlaunch/smartlaunch/sampledata"
 )
 
@@ -90,7 +91,7 @@ func (ans *answer) addEntries(t *testing.T, b bundleJSON) {
 	for _, e := range b.Entry {
 		var r struct {
 			ResourceType, ID string
-			Issue            []issue
+			Issue            []fhirwire.Issue
 		}
 		if err := json.Unmarshal(e.Resource, &r); err != nil {
 			t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/fhirwire"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
@@ -61,7 +62,7 @@ func writeResource(w http.ResponseWriter, r store.Resource) {
 	if !r.LastUpdated.IsZero() {
 		h.Set("Last-Modified", r.LastUpdated.UTC().Format(http.TimeFormat))
 	}
-	writeBody(w, http.StatusOK, r.JSON)
+	fhirwire.WriteBody(w, http.StatusOK, r.JSON)
 }
 
 // historyInstance serves GET /{type}/{id}/_history (FHIR R4 http
@@ -73,7 +74,7 @@ func (s *Server) historyInstance(w http.ResponseWriter, r *http.Request, a Acces
 	}
 	now := s.now()
 	q := search{Count: 1, params: url.Values{}}
-	writeJSON(w, http.StatusOK, s.history(s.base+"/"+typ+"/"+id+"/_history", q, []store.Resource{found}, 1, now))
+	fhirwire.WriteJSON(w, http.StatusOK, s.history(s.base+"/"+typ+"/"+id+"/_history", q, []store.Resource{found}, 1, now))
 	return nil
 }
 
@@ -113,7 +114,7 @@ func (s *Server) historyType(w http.ResponseWriter, r *http.Request, a Access, t
 	}
 	b := s.history(s.base+"/"+typ+"/_history", q, rs, total, now)
 	b.addOutcome(false, ignored)
-	writeJSON(w, http.StatusOK, b)
+	fhirwire.WriteJSON(w, http.StatusOK, b)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/fhirwire"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
@@ -45,7 +46,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, a Access, typ st
 	b := s.searchset(s.base+"/"+typ, q, rs, total, now)
 	b.addIncluded(s.base, inc)
 	b.addOutcome(withheld, q.ignored)
-	writeJSON(w, http.StatusOK, b)
+	fhirwire.WriteJSON(w, http.StatusOK, b)
 	return nil
 }
 

@@ -1,12 +1,12 @@
 package fhir
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/fhirwire"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/sampledata"
 	"github.com/smartlaunch/smartlaunch/smart"
@@ -31,20 +31,6 @@ type Access struct {
 type TokenVerifier interface {
 	VerifyRequest(r *http.Request) (Access, error)
 }
-
-// AuthError refuses a request's credentials and names the challenge to
-// send (RFC 6750 §3, RFC 9449 §7.1).
-type AuthError struct {
-	// Scheme is "Bearer" or "DPoP".
-	Scheme string
-	// Code is the challenge's error attribute; "" when no credentials
-	// were sent.
-	Code string
-	// Nonce, when set, is sent in a DPoP-Nonce header.
-	Nonce string
-}
-
-func (e *AuthError) Error() string { return "fhir: " + e.Scheme + " " + e.Code }
 
 // OAuthURIs are advertised in the CapabilityStatement's oauth-uris
 // extension (SMART App Launch 2.1 §"Capability Statement"). Empty ones are
@@ -138,36 +124,6 @@ func (s *Server) ServeWithAccess(w http.ResponseWriter, r *http.Request, a Acces
 	s.serve(w, r, a)
 }
 
-// writeAuthError answers refused credentials: 401 with the challenge
-// (no error attribute when none were sent, RFC 6750 §3.1) and an
-// OperationOutcome; an internal error is 500.
-func (s *Server) writeAuthError(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *AuthError
-	if !errors.As(err, &ae) {
-		s.log.ErrorContext(r.Context(), "fhir: verify credentials", "err", err)
-		writeOutcome(w, http.StatusInternalServerError, "exception", "internal error")
-		return
-	}
-	scheme := ae.Scheme
-	if scheme == "" {
-		scheme = "Bearer"
-	}
-	challenge := scheme + ` realm="fhir"`
-	if ae.Code != "" {
-		challenge += `, error="` + ae.Code + `"`
-		s.log.InfoContext(r.Context(), "fhir: credentials refused", "scheme", scheme, "error", ae.Code)
-	}
-	w.Header().Set("WWW-Authenticate", challenge)
-	if ae.Nonce != "" {
-		w.Header().Set("DPoP-Nonce", ae.Nonce)
-	}
-	msg := "an access token is required"
-	if ae.Code != "" {
-		msg = "the access token or its proof was refused"
-	}
-	writeOutcome(w, http.StatusUnauthorized, "login", msg)
-}
-
 // public sets the CORS headers and answers the requests that need no
 // token: preflights and the CapabilityStatement. It reports whether it
 // answered.
@@ -192,10 +148,10 @@ func (s *Server) public(w http.ResponseWriter, r *http.Request) bool {
 	case r.URL.Path == "/metadata":
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			h.Set("Allow", "GET, HEAD, OPTIONS")
-			writeOutcome(w, http.StatusMethodNotAllowed, "not-supported", "method not allowed")
+			fhirwire.WriteOutcome(w, http.StatusMethodNotAllowed, "not-supported", "method not allowed")
 			return true
 		}
-		writeBody(w, http.StatusOK, s.capability)
+		fhirwire.WriteBody(w, http.StatusOK, s.capability)
 		return true
 	}
 	return false

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/smartlaunch/smartlaunch/internal/fhirwire"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
@@ -57,7 +58,7 @@ func (s *Server) searchSystem(w http.ResponseWriter, r *http.Request, a Access) 
 	q.ignored = ignored
 	b := s.searchset(s.base, q, page, total, now)
 	b.addOutcome(false, ignored)
-	writeJSON(w, http.StatusOK, b)
+	fhirwire.WriteJSON(w, http.StatusOK, b)
 	return nil
 }
 
