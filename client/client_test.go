@@ -1,0 +1,133 @@
+package client_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"errors"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smartlaunch/smartlaunch/client"
+	"github.com/smartlaunch/smartlaunch/internal/demo"
+)
+
+var appScopes = []string{"launch/patient", "openid", "fhirUser", "offline_access", "patient/*.rs"}
+
+func newP256(t testing.TB) crypto.Signer {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func newClient(t testing.TB, e *env, cfg client.Config) *client.Client {
+	t.Helper()
+	if cfg.ClientID == "" {
+		cfg.ClientID = publicApp
+	}
+	cfg.RedirectURI = testRedirect
+	if cfg.Scopes == nil {
+		cfg.Scopes = appScopes
+	}
+	c, err := client.New(context.Background(), e.fhir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// login runs a standalone launch as the demo patient.
+func login(t testing.TB, c *client.Client) *client.Session {
+	t.Helper()
+	l, err := c.AuthorizeURL("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Exchange(context.Background(), l, signIn(t, l.URL, "patient", "patient-demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestStandaloneDPoP: discovery, a standalone launch with PKCE and a DPoP
+// key, the launch context and fhirUser from the verified id_token, FHIR
+// reads with DPoP proofs, and refreshes that rotate the refresh token.
+func TestStandaloneDPoP(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	key := newP256(t)
+	st := client.NewFileStore(filepath.Join(t.TempDir(), "token.json"))
+	c := newClient(t, e, client.Config{DPoP: key, Store: st})
+	l, err := c.AuthorizeURL("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(l.URL)
+	q := u.Query()
+	if q.Get("code_challenge_method") != "S256" || q.Get("aud") != e.fhir || q.Get("state") != l.State || q.Get("nonce") == "" {
+		t.Errorf("authorize URL %s lacks S256, aud, state or nonce", l.URL)
+	}
+	s, err := c.Exchange(ctx, l, signIn(t, l.URL, "patient", "patient-demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Patient != demo.PatientJill || !strings.HasSuffix(s.FHIRUser, "Patient/"+demo.PatientJill) || s.Token.TokenType != "DPoP" ||
+		s.Token.JKT == "" || s.Token.RefreshToken == "" {
+		t.Fatalf("session = %+v, token %+v; want Jill, her fhirUser, a DPoP-bound token with a refresh token", s, s.Token)
+	}
+	ts := c.TokenSource(s)
+	var pat map[string]any
+	if err := c.Get(ctx, ts, "Patient/"+s.Patient, &pat); err != nil || pat["id"] != s.Patient {
+		t.Fatalf("GET Patient: %v, id %v", err, pat["id"])
+	}
+	var bundle struct {
+		ResourceType string
+		Entry        []any
+	}
+	if err := c.Get(ctx, ts, "Observation?patient="+s.Patient+"&category=laboratory", &bundle); err != nil ||
+		bundle.ResourceType != "Bundle" || len(bundle.Entry) == 0 {
+		t.Fatalf("GET Observation: %v, %s with %d entries", err, bundle.ResourceType, len(bundle.Entry))
+	}
+	var fe *client.FHIRError
+	if err := c.Get(ctx, ts, "Patient/"+demo.PatientClaudie, nil); !errors.As(err, &fe) || fe.Status != 404 {
+		t.Errorf("GET another patient: %v, want a 404 FHIRError", err)
+	}
+
+	// A second client sharing the key and the store, set to refresh any
+	// token with less than two hours left, refreshes on every call.
+	eager := newClient(t, e, client.Config{DPoP: key, Store: st, RefreshBefore: 2 * time.Hour})
+	ets := eager.TokenSource(nil)
+	seen := map[string]bool{s.Token.RefreshToken: true}
+	for i := range 3 {
+		tok, err := ets.Token(ctx)
+		if err != nil {
+			t.Fatalf("refresh %d: %v", i, err)
+		}
+		if seen[tok.RefreshToken] || tok.JKT != s.Token.JKT || tok.TokenType != "DPoP" {
+			t.Fatalf("refresh %d: token %+v, want a new DPoP-bound refresh token", i, tok)
+		}
+		seen[tok.RefreshToken] = true
+		if err := eager.Get(ctx, ets, "Patient/"+s.Patient, nil); err != nil {
+			t.Fatalf("GET after refresh %d: %v", i, err)
+		}
+	}
+	last, err := ets.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _, err := st.Load(ctx)
+	if err != nil || stored.Claim != nil || stored.Ended != "" || stored.RefreshToken != last.RefreshToken {
+		t.Errorf("stored token %+v (%v), want the last rotated one, unclaimed", stored, err)
+	}
+	if n := e.reuseEndings(); n != 0 {
+		t.Errorf("server recorded %d reuse endings, want 0", n)
+	}
+}
