@@ -48,6 +48,12 @@ type Config struct {
 	// Claimant names this party in refresh claims; empty means a random
 	// name with the process id.
 	Claimant string
+	// OnlineOnly is for apps that need the FHIR server only while the
+	// user is present: offline_access is never requested (it is replaced
+	// by online_access, whose refresh token ends with the user's sign-in
+	// session), and tokens live only in this process's memory, so nothing
+	// is left on disk to steal. Config.Store must be nil.
+	OnlineOnly bool
 }
 
 // Client is a SMART app's connection to one FHIR server and its
@@ -68,6 +74,12 @@ type Client struct {
 func New(ctx context.Context, fhirBase string, cfg Config) (*Client, error) {
 	if cfg.ClientID == "" {
 		return nil, errors.New("client: Config.ClientID is required")
+	}
+	if cfg.OnlineOnly {
+		if cfg.Store != nil {
+			return nil, errors.New("client: Config.OnlineOnly keeps tokens in memory; Config.Store must be nil")
+		}
+		cfg.Scopes = onlineScopes(cfg.Scopes)
 	}
 	c := &Client{cfg: cfg, base: strings.TrimSuffix(fhirBase, "/"), hc: cfg.HTTPClient, now: cfg.Now, nonces: map[string]string{}}
 	if c.hc == nil {
@@ -157,6 +169,30 @@ func (c *Client) AuthorizeURL(launch string) (Launch, error) {
 	u.RawQuery += q.Encode()
 	l.URL = u.String()
 	return l, nil
+}
+
+// onlineScopes returns scopes with offline_access replaced by
+// online_access (SMART App Launch §"Scopes for requesting a refresh
+// token").
+func onlineScopes(scopes []string) []string {
+	out := make([]string, 0, len(scopes))
+	online := false
+	for _, s := range scopes {
+		switch s {
+		case "offline_access":
+			continue
+		case "online_access":
+			if online {
+				continue
+			}
+			online = true
+		}
+		out = append(out, s)
+	}
+	if !online && len(out) != len(scopes) {
+		out = append(out, "online_access")
+	}
+	return out
 }
 
 // randomString is n random bytes, base64url-encoded.

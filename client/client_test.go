@@ -131,3 +131,32 @@ func TestStandaloneDPoP(t *testing.T) {
 		t.Errorf("server recorded %d reuse endings, want 0", n)
 	}
 }
+
+// TestOnlineOnly: an online-only client never asks for offline_access
+// (online_access instead, whose refresh token ends with the user's
+// sign-in), and refuses a durable token store.
+func TestOnlineOnly(t *testing.T) {
+	e := newEnv(t, nil)
+	if _, err := client.New(context.Background(), e.fhir, client.Config{ClientID: publicApp, OnlineOnly: true,
+		Store: client.NewMemoryStore()}); err == nil {
+		t.Fatal("New accepted OnlineOnly with a token store")
+	}
+	c := newClient(t, e, client.Config{OnlineOnly: true})
+	l, err := c.AuthorizeURL("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(l.URL)
+	if got, want := u.Query().Get("scope"), "launch/patient openid fhirUser patient/*.rs online_access"; got != want {
+		t.Errorf("requested scope %q, want %q", got, want)
+	}
+	s, err := c.Exchange(context.Background(), l, signIn(t, l.URL, "patient", "patient-demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	granted := " " + s.Scope + " "
+	if strings.Contains(granted, " offline_access ") || !strings.Contains(granted, " online_access ") || s.Token.RefreshToken == "" {
+		t.Errorf("granted %q (refresh token %t); want online_access and a refresh token, no offline_access",
+			s.Scope, s.Token.RefreshToken != "")
+	}
+}

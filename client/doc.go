@@ -48,6 +48,15 @@
 // 7 still hold). Use NewFileStore or NewSQLiteStore to share one
 // authorization between processes.
 //
+// # Secrets at rest
+//
+// NewFileStore and NewSQLiteStore keep tokens encrypted when given
+// WithSealer: package seal supplies a key from the OS keyring, or one
+// derived from a passphrase with argon2id. An app that needs the FHIR
+// server only while its user is present sets Config.OnlineOnly: it never
+// requests offline_access and keeps tokens only in memory.
+//
 // Who may import it: anyone. It imports only the standard library,
-// go-jose, modernc.org/sqlite and smartlaunch's public smart package.
+// go-jose, modernc.org/sqlite, and smartlaunch's public smart and
+// client/seal packages.
 package client

@@ -16,15 +16,27 @@ import (
 // Each operation holds an exclusive flock(2) on path+".lock"; a write goes
 // to a temporary file in the same directory, is fsynced, renamed over
 // path, and the directory is fsynced, so a crash leaves either the old
-// token or the new one. The files are created with mode 0600.
-func NewFileStore(path string) TokenStore { return &fileStore{path: path} }
+// token or the new one. The files are created with mode 0600. With
+// WithSealer the token is stored encrypted.
+func NewFileStore(path string, opts ...StoreOption) TokenStore {
+	where := path
+	if abs, err := filepath.Abs(path); err == nil {
+		where = abs
+	}
+	return &fileStore{path: path, where: "file:" + where, opts: newStoreOptions(opts)}
+}
 
-type fileStore struct{ path string }
+type fileStore struct {
+	path  string
+	where string // what sealed records are bound to
+	opts  storeOptions
+}
 
-// fileRecord is the file's content.
+// fileRecord is the file's content: the token as JSON, or sealed.
 type fileRecord struct {
-	Version uint64 `json:"version"`
-	Token   *Token `json:"token"`
+	Version uint64          `json:"version"`
+	Token   json.RawMessage `json:"token,omitempty"`
+	Sealed  []byte          `json:"sealed,omitempty"`
 }
 
 // locked runs f holding the lock file's exclusive lock.
@@ -66,8 +78,18 @@ func (s *fileStore) read() (fileRecord, error) {
 
 func (s *fileStore) Load(ctx context.Context) (*Token, uint64, error) {
 	var r fileRecord
-	err := s.locked(ctx, func() (err error) { r, err = s.read(); return err })
-	return r.Token, r.Version, err
+	if err := s.locked(ctx, func() (err error) { r, err = s.read(); return err }); err != nil {
+		return nil, 0, err
+	}
+	switch {
+	case r.Sealed != nil:
+		t, err := s.opts.open(r.Sealed, true, s.where, r.Version)
+		return t, r.Version, err
+	case len(r.Token) > 0 && string(r.Token) != "null":
+		t, err := s.opts.open(r.Token, false, s.where, r.Version)
+		return t, r.Version, err
+	}
+	return nil, r.Version, nil
 }
 
 func (s *fileStore) CompareAndSwap(ctx context.Context, old uint64, t *Token) error {
@@ -79,7 +101,17 @@ func (s *fileStore) CompareAndSwap(ctx context.Context, old uint64, t *Token) er
 		if r.Version != old {
 			return ErrConflict
 		}
-		b, err := json.Marshal(fileRecord{Version: old + 1, Token: t})
+		rec := fileRecord{Version: old + 1}
+		enc, sealed, err := s.opts.seal(t, s.where, rec.Version)
+		if err != nil {
+			return err
+		}
+		if sealed {
+			rec.Sealed = enc
+		} else {
+			rec.Token = enc
+		}
+		b, err := json.Marshal(rec)
 		if err != nil {
 			return err
 		}

@@ -3,10 +3,12 @@ package client
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
+	"strings"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
@@ -15,7 +17,12 @@ import (
 // (created if missing), shared by every process that opens it: one row
 // with a version column, compare-and-swap by UPDATE ... WHERE version = ?,
 // WAL mode with synchronous=FULL so a swap is durable when it returns.
-func NewSQLiteStore(path string) (TokenStore, error) {
+// With WithSealer the token is stored encrypted.
+func NewSQLiteStore(path string, opts ...StoreOption) (TokenStore, error) {
+	where := path
+	if abs, err := filepath.Abs(path); err == nil {
+		where = abs
+	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
@@ -30,10 +37,17 @@ func NewSQLiteStore(path string) (TokenStore, error) {
 		db.Close()
 		return nil, fmt.Errorf("client: sqlite store: %w", err)
 	}
-	return &sqliteStore{db: db}, nil
+	return &sqliteStore{db: db, where: "sqlite:" + where, opts: newStoreOptions(opts)}, nil
 }
 
-type sqliteStore struct{ db *sql.DB }
+type sqliteStore struct {
+	db    *sql.DB
+	where string // what sealed records are bound to
+	opts  storeOptions
+}
+
+// sealedPrefix marks a token column holding a sealed record (base64).
+const sealedPrefix = "sealed:"
 
 func (s *sqliteStore) Load(ctx context.Context) (*Token, uint64, error) {
 	var v uint64
@@ -45,23 +59,34 @@ func (s *sqliteStore) Load(ctx context.Context) (*Token, uint64, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("client: sqlite store: %w", err)
 	}
-	var t Token
-	if err := json.Unmarshal([]byte(raw), &t); err != nil {
-		return nil, 0, fmt.Errorf("client: sqlite store: corrupt token: %w", err)
+	b, sealed := []byte(raw), false
+	if enc, ok := strings.CutPrefix(raw, sealedPrefix); ok {
+		if b, err = base64.StdEncoding.DecodeString(enc); err != nil {
+			return nil, 0, fmt.Errorf("client: sqlite store: corrupt sealed token: %w", err)
+		}
+		sealed = true
 	}
-	return &t, v, nil
+	t, err := s.opts.open(b, sealed, s.where, v)
+	if err != nil {
+		return nil, 0, fmt.Errorf("client: sqlite store: %w", err)
+	}
+	return t, v, nil
 }
 
 func (s *sqliteStore) CompareAndSwap(ctx context.Context, old uint64, t *Token) error {
-	raw, err := json.Marshal(t)
+	b, sealed, err := s.opts.seal(t, s.where, old+1)
 	if err != nil {
 		return err
 	}
+	raw := string(b)
+	if sealed {
+		raw = sealedPrefix + base64.StdEncoding.EncodeToString(b)
+	}
 	var res sql.Result
 	if old == 0 {
-		res, err = s.db.ExecContext(ctx, `INSERT INTO smart_token (id, version, token) VALUES (1, 1, ?) ON CONFLICT (id) DO NOTHING`, string(raw))
+		res, err = s.db.ExecContext(ctx, `INSERT INTO smart_token (id, version, token) VALUES (1, 1, ?) ON CONFLICT (id) DO NOTHING`, raw)
 	} else {
-		res, err = s.db.ExecContext(ctx, `UPDATE smart_token SET version = version + 1, token = ? WHERE id = 1 AND version = ?`, string(raw), old)
+		res, err = s.db.ExecContext(ctx, `UPDATE smart_token SET version = version + 1, token = ? WHERE id = 1 AND version = ?`, raw, old)
 	}
 	if err != nil {
 		return fmt.Errorf("client: sqlite store: %w", err)

@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -12,20 +13,140 @@ import (
 	"testing"
 
 	"github.com/smartlaunch/smartlaunch/client"
+	"github.com/smartlaunch/smartlaunch/client/seal"
 )
 
-// stores returns one fresh store of each kind.
+// stores returns one fresh store of each kind, the file and SQLite
+// stores also sealed.
 func stores(t *testing.T) map[string]client.TokenStore {
 	dir := t.TempDir()
-	sq, err := client.NewSQLiteStore(filepath.Join(dir, "token.db"))
+	sealer := testSealer(t, 1)
+	sq := sqliteStore(t, filepath.Join(dir, "token.db"))
+	sqSealed := sqliteStore(t, filepath.Join(dir, "sealed.db"), client.WithSealer(sealer))
+	return map[string]client.TokenStore{
+		"memory":        client.NewMemoryStore(),
+		"file":          client.NewFileStore(filepath.Join(dir, "token.json")),
+		"file-sealed":   client.NewFileStore(filepath.Join(dir, "sealed.json"), client.WithSealer(sealer)),
+		"sqlite":        sq,
+		"sqlite-sealed": sqSealed,
+	}
+}
+
+func sqliteStore(t *testing.T, path string, opts ...client.StoreOption) client.TokenStore {
+	t.Helper()
+	st, err := client.NewSQLiteStore(path, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { sq.(io.Closer).Close() })
-	return map[string]client.TokenStore{
-		"memory": client.NewMemoryStore(),
-		"file":   client.NewFileStore(filepath.Join(dir, "token.json")),
-		"sqlite": sq,
+	t.Cleanup(func() { st.(io.Closer).Close() })
+	return st
+}
+
+// testSealer is a key sealer (fast; the passphrase and keyring sealers
+// are tested in package seal).
+func testSealer(t *testing.T, b byte) seal.Sealer {
+	t.Helper()
+	s, err := seal.NewKey(bytes.Repeat([]byte{b}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestSealedStoreAtRest: a sealed store keeps no token in plaintext on
+// disk; it opens only with its own key, at its own location; a plaintext
+// record from before sealing still reads and is sealed on the next write.
+func TestSealedStoreAtRest(t *testing.T) {
+	ctx := context.Background()
+	const refresh = "rt-at-rest-7f3a"
+	tok := &client.Token{AccessToken: "at-at-rest-91c2", RefreshToken: refresh}
+	for _, kind := range []string{"file", "sqlite"} {
+		t.Run(kind, func(t *testing.T) {
+			dir := t.TempDir()
+			open := func(name string, opts ...client.StoreOption) client.TokenStore {
+				if kind == "file" {
+					return client.NewFileStore(filepath.Join(dir, name), opts...)
+				}
+				return sqliteStore(t, filepath.Join(dir, name), opts...)
+			}
+			right := client.WithSealer(testSealer(t, 1))
+			st := open("a", right)
+			if err := st.CompareAndSwap(ctx, 0, tok); err != nil {
+				t.Fatal(err)
+			}
+			if got, v, err := st.Load(ctx); err != nil || v != 1 || got.RefreshToken != refresh {
+				t.Fatalf("Load = %+v, %d, %v", got, v, err)
+			}
+			onDisk := readAll(t, dir)
+			if strings.Contains(onDisk, refresh) || strings.Contains(onDisk, tok.AccessToken) {
+				t.Fatal("a sealed store wrote a token in plaintext")
+			}
+			if _, _, err := open("a", client.WithSealer(testSealer(t, 2))).Load(ctx); !errors.Is(err, seal.ErrOpen) {
+				t.Errorf("Load with another key: %v, want seal.ErrOpen", err)
+			}
+			if _, _, err := open("a").Load(ctx); err == nil {
+				t.Error("Load without a sealer read a sealed token")
+			}
+			// A sealed record copied to another store does not open there.
+			copyFile(t, filepath.Join(dir, "a"), filepath.Join(dir, "b"))
+			if kind == "sqlite" { // the record may still be in the WAL
+				copyFile(t, filepath.Join(dir, "a-wal"), filepath.Join(dir, "b-wal"))
+			}
+			if _, _, err := open("b", right).Load(ctx); !errors.Is(err, seal.ErrOpen) {
+				t.Errorf("Load of a copied record: %v, want seal.ErrOpen", err)
+			}
+			// Turning sealing on for a plaintext store.
+			plain := open("c")
+			if err := plain.CompareAndSwap(ctx, 0, tok); err != nil {
+				t.Fatal(err)
+			}
+			sealed := open("c", right)
+			got, v, err := sealed.Load(ctx)
+			if err != nil || got.RefreshToken != refresh {
+				t.Fatalf("sealed Load of a plaintext record = %+v, %v", got, err)
+			}
+			if err := sealed.CompareAndSwap(ctx, v, got); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := open("c").Load(ctx); err == nil {
+				t.Error("the next write did not seal the plaintext record")
+			}
+			if b, _ := os.ReadFile(filepath.Join(dir, "c")); kind == "file" && strings.Contains(string(b), refresh) {
+				t.Error("the sealed file still holds the plaintext token")
+			}
+		})
+	}
+}
+
+// readAll returns every file under dir, concatenated (SQLite's WAL too).
+func readAll(t *testing.T, dir string) string {
+	t.Helper()
+	var all strings.Builder
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+	}
+	if all.Len() == 0 {
+		t.Fatal("nothing on disk")
+	}
+	return all.String()
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 
