@@ -9,9 +9,12 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -185,5 +188,51 @@ func TestBackendServices(t *testing.T) {
 		if err := c.Get(ctx, ts, "Patient/"+demo.PatientJill, &p); err != nil || p["id"] != demo.PatientJill {
 			t.Errorf("%s: GET Patient: %v", tc.name, err)
 		}
+	}
+}
+
+// TestRefreshServerUnreachable: a refresh that cannot even connect did
+// not use the token, so it is not spent: the error is not
+// ErrAuthorizationEnded, the claim is released, and once the server is
+// reachable again the same authorization refreshes, with no reuse.
+func TestRefreshServerUnreachable(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	// A port nothing listens on: dials there are refused for real.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	var unreachable atomic.Bool
+	var d net.Dialer
+	tr := &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if unreachable.Load() {
+			addr = closed
+		}
+		return d.DialContext(ctx, network, addr)
+	}}
+	st := client.NewFileStore(filepath.Join(t.TempDir(), "token.json"))
+	c := newClient(t, e, client.Config{HTTPClient: &http.Client{Transport: tr}, Store: st, RefreshBefore: 2 * time.Hour})
+	s := login(t, c)
+	ts := c.TokenSource(s)
+
+	unreachable.Store(true)
+	if _, err := ts.Token(ctx); err == nil || errors.Is(err, client.ErrAuthorizationEnded) {
+		t.Fatalf("refresh while unreachable: %v; want an error that is not ErrAuthorizationEnded", err)
+	}
+	stored, _, err := st.Load(ctx)
+	if err != nil || stored.Claim != nil || stored.Ended != "" || stored.RefreshToken != s.Token.RefreshToken {
+		t.Fatalf("stored after the failed dial = %+v, %v; want the same unclaimed, live token", stored, err)
+	}
+
+	unreachable.Store(false)
+	tok, err := ts.Token(ctx)
+	if err != nil || tok.RefreshToken == s.Token.RefreshToken {
+		t.Fatalf("refresh once reachable: %v (rotated: %t)", err, err == nil && tok.RefreshToken != s.Token.RefreshToken)
+	}
+	if n := e.reuseEndings(); n != 0 {
+		t.Errorf("server recorded %d reuse endings, want 0", n)
 	}
 }

@@ -30,7 +30,9 @@
 //     been sent, a 5xx, an unreadable body) the token is treated as spent:
 //     the stored token is marked Ended and Token returns ErrRefreshLost,
 //     for which errors.Is(err, ErrAuthorizationEnded) is also true. The
-//     same refresh token is never retried.
+//     same refresh token is never retried. A request that provably never
+//     left (the connection or TLS handshake failed) did not use the
+//     token: the claim is released and a later call tries again.
 //  6. A claim older than Config.ClaimTimeout (default 30 s) means its
 //     claimant died or hung mid-refresh, maybe after presenting the token.
 //     It is never silently reused: the waiter marks the stored token Ended

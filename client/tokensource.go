@@ -133,6 +133,12 @@ func (ts *TokenSource) present(ctx context.Context, cur *Token, ver uint64) (*To
 		next = clone(cur)
 		next.Claim, next.Ended = nil, "the server ended the authorization: "+ae.Description
 		result = fmt.Errorf("%w: %w", ErrAuthorizationEnded, ae)
+	case errors.Is(err, errNotSent):
+		// The server was never reached (down, unreachable): the token is
+		// unused. Release the claim; a later Token call tries again.
+		next = clone(cur)
+		next.Claim = nil
+		result = fmt.Errorf("client: refresh: %w", err)
 	case errors.As(err, &ae):
 		// A definite refusal before the grant was used (invalid_client,
 		// invalid_dpop_proof...): release the claim, keep the token.
