@@ -15,6 +15,7 @@ import (
 
 	"github.com/smartlaunch/smartlaunch/client"
 	"github.com/smartlaunch/smartlaunch/internal/demo"
+	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
 var appScopes = []string{"launch/patient", "openid", "fhirUser", "offline_access", "patient/*.rs"}
@@ -158,5 +159,49 @@ func TestOnlineOnly(t *testing.T) {
 	if strings.Contains(granted, " offline_access ") || !strings.Contains(granted, " online_access ") || s.Token.RefreshToken == "" {
 		t.Errorf("granted %q (refresh token %t); want online_access and a refresh token, no offline_access",
 			s.Scope, s.Token.RefreshToken != "")
+	}
+}
+
+// TestEHRLaunch: an EHR launch (SMART App Launch §2.0.1): the launch
+// parameter goes into the authorize URL, and the exchange returns the
+// EHR's context — patient, encounter, fhirContext — and the clinician's
+// fhirUser from the verified id_token.
+func TestEHRLaunch(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	const (
+		encounter = "Encounter/8afb9e25-6ce5-447d-b364-0e1596076d1f"        // one of Jill Tillman's
+		report    = "DiagnosticReport/119f9704-0482-467f-9aa7-b1c024b7c40e" // likewise
+		launch    = "ehr-launch-client-test"
+	)
+	now := time.Now()
+	if err := e.st.CreateLaunch(ctx, store.Launch{ID: store.Hash(launch), ClientID: publicApp, UserID: "user-clinician",
+		Context: store.LaunchContext{Patient: demo.PatientJill, Encounter: strings.TrimPrefix(encounter, "Encounter/"),
+			FHIRContext: []store.FHIRContextEntry{{Reference: report}}},
+		CreatedAt: now, ExpiresAt: now.Add(5 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, e, client.Config{Scopes: []string{"launch", "openid", "fhirUser", "patient/*.rs"}})
+	l, err := c.AuthorizeURL(launch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := url.Parse(l.URL); u.Query().Get("launch") != launch {
+		t.Fatalf("authorize URL %s lacks launch=%s", l.URL, launch)
+	}
+	s, err := c.Exchange(ctx, l, signIn(t, l.URL, "clinician", "clinician-demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Patient != demo.PatientJill || s.Encounter != strings.TrimPrefix(encounter, "Encounter/") ||
+		!strings.HasSuffix(s.FHIRUser, "Practitioner/"+demo.PractitionerKeeley) {
+		t.Errorf("session patient %q encounter %q fhirUser %q; want Jill, her encounter, Dr. Yundt", s.Patient, s.Encounter, s.FHIRUser)
+	}
+	if len(s.FHIRContext) != 1 || s.FHIRContext[0]["reference"] != report {
+		t.Errorf("fhirContext = %v, want [{reference: %s}]", s.FHIRContext, report)
+	}
+	var enc map[string]any
+	if err := c.Get(ctx, c.TokenSource(s), encounter, &enc); err != nil || "Encounter/"+enc["id"].(string) != encounter {
+		t.Errorf("GET %s: %v, %v", encounter, err, enc["id"])
 	}
 }
