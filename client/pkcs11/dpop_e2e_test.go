@@ -3,7 +3,6 @@
 package pkcs11_test
 
 import (
-	"context"
 	"crypto"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -11,28 +10,19 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"io/fs"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
-	"path"
-	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/cryptosigner"
-	"golang.org/x/net/html"
 
 	"github.com/smartlaunch/smartlaunch/client/pkcs11"
 	"github.com/smartlaunch/smartlaunch/internal/demo"
-	"github.com/smartlaunch/smartlaunch/internal/server"
 	"github.com/smartlaunch/smartlaunch/internal/store"
-	"github.com/smartlaunch/smartlaunch/internal/store/sqlite"
-	"github.com/smartlaunch/smartlaunch/sampledata"
+	"github.com/smartlaunch/smartlaunch/internal/testserver"
 )
 
 const (
@@ -104,56 +94,12 @@ func TestDPoPWithHSMKey(t *testing.T) {
 	}
 }
 
-// startServer runs smartlaunch in-process on a fresh SQLite store seeded
-// with the demo users and one patient, with the test app registered, and
-// returns its base URL.
+// startServer runs smartlaunch in-process (internal/testserver) with the
+// test app registered, and returns its base URL.
 func startServer(t *testing.T) string {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "smartlaunch.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := demo.Seed(ctx, st, sampleSubset(t), time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.CreateClient(ctx, store.Client{ID: appID, Name: "HSM DPoP App", Type: store.ClientPublic,
-		RedirectURIs: []string{appRedirect}, Scope: appScope, CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	var h http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	app, err := server.New(ctx, server.Config{Store: st, BaseURL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h = app
-	return srv.URL
-}
-
-// sampleSubset is the sample data's definitions and Jill Tillman's record,
-// enough for the demo patient user and quick to load.
-func sampleSubset(t *testing.T) fs.FS {
-	t.Helper()
-	sub := fstest.MapFS{}
-	defs, err := fs.ReadDir(sampledata.FS, "definitions")
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := []string{"patients/Jill_Tillman_c4b7d178-c437-4202-9fb0-1b64afb8bc09.json"}
-	for _, d := range defs {
-		names = append(names, path.Join("definitions", d.Name()))
-	}
-	for _, name := range names {
-		b, err := fs.ReadFile(sampledata.FS, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sub[name] = &fstest.MapFile{Data: b}
-	}
-	return sub
+	return testserver.Start(t, testserver.Options{Clients: []store.Client{{ID: appID, Name: "HSM DPoP App",
+		Type: store.ClientPublic, RedirectURIs: []string{appRedirect}, Scope: appScope}}}).Base
 }
 
 // prover signs DPoP proofs (RFC 9449 §4.2) with the PKCS#11 Signer,
@@ -238,126 +184,15 @@ func (p *prover) do(method, u, accessToken string, body *strings.Reader) (*http.
 	}
 }
 
-// authorize plays the patient's browser through sign-in, the patient
-// picker if shown, and consent, and returns the query of the redirect to
-// the app.
+// authorize plays the patient's browser through sign-in and consent,
+// and returns the query of the redirect to the app.
 func authorize(t *testing.T, authURL string) url.Values {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
-		if strings.HasPrefix(req.URL.String(), appRedirect) {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
-	pg := fetch(t, c, http.MethodGet, authURL, nil)
-	if pg.url.Path != "/login" {
-		t.Fatalf("authorize led to %d %s, want the login page:\n%s", pg.status, pg.url, pg.body)
-	}
-	pg = submit(t, c, pg, url.Values{"username": {"patient"}, "password": {"patient-demo"}})
-	if pg.url.Path == "/pick" {
-		pg = submit(t, c, pg, url.Values{"patient": {demo.PatientJill}})
-	}
-	if pg.url.Path != "/consent" || pg.status != http.StatusOK {
-		t.Fatalf("after sign-in got %d %s, want the consent page:\n%s", pg.status, pg.url, pg.body)
-	}
-	pg = submit(t, c, pg, url.Values{"decision": {"allow"}})
-	if !strings.HasPrefix(pg.location, appRedirect+"?") {
-		t.Fatalf("consent led to %d %s (Location %q), want a redirect to the app", pg.status, pg.url, pg.location)
-	}
-	u, err := url.Parse(pg.location)
-	if err != nil {
-		t.Fatal(err)
+	u := testserver.SignIn(t, authURL, "patient", "patient-demo")
+	if !strings.HasPrefix(u.String(), appRedirect+"?") {
+		t.Fatalf("consent redirected to %s, want the app's redirect %s", u, appRedirect)
 	}
 	return u.Query()
-}
-
-// webPage is a fetched page and, if navigation stopped at the app, the
-// redirect's Location.
-type webPage struct {
-	url      *url.URL
-	status   int
-	body     string
-	location string
-}
-
-func fetch(t *testing.T, c *http.Client, method, u string, form url.Values) webPage {
-	t.Helper()
-	var rd io.Reader
-	if form != nil {
-		rd = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, u, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", req.URL.Scheme+"://"+req.URL.Host)
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, u, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return webPage{url: resp.Request.URL, status: resp.StatusCode, body: string(b), location: resp.Header.Get("Location")}
-}
-
-// submit fills the page's first form with values (replacing its own
-// values of those names) and posts it as a browser would.
-func submit(t *testing.T, c *http.Client, pg webPage, values url.Values) webPage {
-	t.Helper()
-	action, fields := parseForm(t, pg.body)
-	for k, v := range values {
-		fields[k] = v
-	}
-	u, err := pg.url.Parse(action)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fetch(t, c, http.MethodPost, u.String(), fields)
-}
-
-// parseForm reads the first form of a page: its action and its hidden,
-// text and password inputs and checked checkboxes and radios.
-func parseForm(t *testing.T, body string) (string, url.Values) {
-	t.Helper()
-	doc, err := html.Parse(strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var action string
-	var values url.Values
-	var walk func(n *html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode {
-			a := map[string]string{}
-			for _, at := range n.Attr {
-				a[at.Key] = at.Val
-			}
-			_, checked := a["checked"]
-			switch {
-			case n.Data == "form" && values == nil:
-				action, values = a["action"], url.Values{}
-			case n.Data == "input" && values != nil && a["name"] != "" && a["type"] != "submit":
-				if a["type"] != "checkbox" && a["type"] != "radio" {
-					values.Set(a["name"], a["value"])
-				} else if checked {
-					values.Add(a["name"], a["value"])
-				}
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(doc)
-	if values == nil {
-		t.Fatalf("no form on page:\n%s", body)
-	}
-	return action, values
 }
 
 // claimsOf decodes a JWT's payload without verifying it.

@@ -74,8 +74,10 @@ func TestImportRules(t *testing.T) {
 				t.Errorf("%s imports %s: public packages never import internal ones", me, dep)
 			case strings.HasPrefix(dep, "cmd/"):
 				t.Errorf("%s imports %s: nothing imports a command", me, dep)
-			case dep == "internal/server" && !strings.HasPrefix(me, "cmd/") && !strings.HasPrefix(me, "bench/"):
-				t.Errorf("%s imports internal/server: only commands and load tools do", me)
+			case dep == "internal/server" && !strings.HasPrefix(me, "cmd/") && !strings.HasPrefix(me, "bench/") && me != "internal/testserver":
+				t.Errorf("%s imports internal/server: only commands, load tools and the test server do", me)
+			case dep == "internal/testserver":
+				t.Errorf("%s imports internal/testserver: only tests do", me)
 			case me == "internal/store" && dep != "smart":
 				t.Errorf("internal/store imports %s: the store contract depends only on smart", dep)
 			}
