@@ -94,7 +94,7 @@ func (s *Server) historyType(w http.ResponseWriter, r *http.Request, a Access, t
 	}
 	var ignored []string
 	for name := range params {
-		if name != "_count" && name != offsetParam && name != "_format" {
+		if !isResultParam(name) {
 			if strictHandling(r) {
 				return unsupportedParam(name)
 			}

@@ -98,8 +98,8 @@ func (d *definitions) parseSearch(typ string, params url.Values, strict bool, no
 	return s, nil
 }
 
-// parseResultParam handles _count, _offset and _format, reporting whether
-// name was one of them.
+// parseResultParam handles the result parameters (isResultParam),
+// reporting whether name was one of them.
 func (s *search) parseResultParam(name string, values []string) (bool, error) {
 	switch name {
 	case "_count", offsetParam:
@@ -115,8 +115,51 @@ func (s *search) parseResultParam(name string, values []string) (bool, error) {
 		return true, nil
 	case "_format":
 		return true, checkFormat(values)
+	case "_summary":
+		// _summary=count is _count=0: only the total, which counts only
+		// what the token may search (FHIR R4 search §3.1.1.5.7). Summaries
+		// of resource content are not offered; "false" is the default.
+		switch v, err := single(name, values); {
+		case err != nil:
+			return true, err
+		case v == "count":
+			s.Count = 0
+			s.params.Set(name, v)
+		case v != "false":
+			return true, &apiError{Status: http.StatusBadRequest, Code: "not-supported",
+				Diagnostics: `_summary supports "count" and "false" only`}
+		}
+		return true, nil
+	case "_total":
+		// Every total is accurate; the hint is checked, then honoured by
+		// giving more than asked for (FHIR R4 search §3.1.1.5.6).
+		switch v, err := single(name, values); {
+		case err != nil:
+			return true, err
+		case v != "none" && v != "estimate" && v != "accurate":
+			return true, invalid(`_total must be "none", "estimate" or "accurate"`)
+		}
+		return true, nil
 	}
 	return false, nil
+}
+
+// isResultParam reports whether name is a result parameter that
+// parseResultParam handles, for every kind of search and history.
+func isResultParam(name string) bool {
+	switch name {
+	case "_count", offsetParam, "_format", "_summary", "_total":
+		return true
+	}
+	return false
+}
+
+// single returns the one value of a parameter that may not repeat.
+func single(name string, values []string) (string, error) {
+	if len(values) != 1 {
+		return "", invalid(name + " must be given once")
+	}
+	return values[0], nil
 }
 
 // add parses one value of parameter name into s. It reports false, with
@@ -186,10 +229,11 @@ func checkText(name string, values []string) error {
 }
 
 func singleInt(name string, values []string) (int, error) {
-	if len(values) != 1 {
-		return 0, invalid(name + " must be given once")
+	v, err := single(name, values)
+	if err != nil {
+		return 0, err
 	}
-	n, err := strconv.Atoi(values[0])
+	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 || n > 1_000_000 {
 		return 0, invalid(name + " must be a non-negative integer")
 	}

@@ -111,7 +111,7 @@ func (s *Server) systemTypes(a Access, values []string) ([]typeDecision, []strin
 func (d *definitions) commonParams(types []typeDecision, params url.Values, strict bool) ([]string, error) {
 	var ignored []string
 	for _, name := range slices.Sorted(maps.Keys(params)) {
-		if name == "_count" || name == offsetParam || name == "_format" {
+		if isResultParam(name) {
 			continue
 		}
 		ok := !strings.Contains(name, ".") && !strings.HasPrefix(name, "_has:")
