@@ -101,8 +101,12 @@ func (s *Server) searchset(path string, q search, rs []store.Resource, total int
 		Meta: bundleMeta{LastUpdated: now.UTC().Format(time.RFC3339)}}
 	b.Link = pageLinks(path, q, total)
 	for _, r := range rs {
+		res := r.JSON
+		if q.Elements != nil {
+			res = subset(res, q.Elements)
+		}
 		b.Entry = append(b.Entry, bundleEntry{FullURL: s.base + "/" + r.Type + "/" + r.ID,
-			Resource: r.JSON, Search: &entrySearch{Mode: "match"}})
+			Resource: res, Search: &entrySearch{Mode: "match"}})
 	}
 	return b
 }

@@ -132,8 +132,12 @@ func (s *Server) history(path string, q search, rs []store.Resource, total int, 
 		if !r.LastUpdated.IsZero() {
 			resp.LastModified = r.LastUpdated.UTC().Format(time.RFC3339)
 		}
+		res := r.JSON
+		if q.Elements != nil {
+			res = subset(res, q.Elements)
+		}
 		b.Entry = append(b.Entry, bundleEntry{FullURL: s.base + "/" + r.Type + "/" + r.ID,
-			Resource: r.JSON, Request: req, Response: resp})
+			Resource: res, Request: req, Response: resp})
 	}
 	return b
 }

@@ -35,6 +35,9 @@ type search struct {
 	Include, RevInclude []include
 	Count               int
 	Offset              int
+	// Elements, when set, are the top-level elements _elements asks the
+	// matches to be cut down to.
+	Elements []string
 	// params are the applied search parameters without _count and
 	// _offset, for the self and paging links.
 	params url.Values
@@ -130,6 +133,14 @@ func (s *search) parseResultParam(name string, values []string) (bool, error) {
 				Diagnostics: `_summary supports "count" and "false" only`}
 		}
 		return true, nil
+	case "_elements":
+		names, err := parseElements(values)
+		if err != nil {
+			return true, err
+		}
+		s.Elements = names
+		s.params.Set(name, strings.Join(names, ","))
+		return true, nil
 	case "_total":
 		// Every total is accurate; the hint is checked, then honoured by
 		// giving more than asked for (FHIR R4 search §3.1.1.5.6).
@@ -148,7 +159,7 @@ func (s *search) parseResultParam(name string, values []string) (bool, error) {
 // parseResultParam handles, for every kind of search and history.
 func isResultParam(name string) bool {
 	switch name {
-	case "_count", offsetParam, "_format", "_summary", "_total":
+	case "_count", offsetParam, "_format", "_summary", "_total", "_elements":
 		return true
 	}
 	return false
