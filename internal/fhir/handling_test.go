@@ -27,7 +27,7 @@ func TestUnsupportedParameters(t *testing.T) {
 		{"unknown parameter", "pt", "/Observation?foo=bar&category=laboratory", 400, lab, []string{"category"}, `"foo"`},
 		{"unknown modifier", "pt", "/Observation?code:text=x&category=laboratory", 400, lab, []string{"category"}, `"code:text"`},
 		{"parameter of another type", "pt", "/Observation?gender=male&category=laboratory", 400, lab, []string{"category"}, `"gender"`},
-		{"result parameter", "pt", "/Observation?_sort=date&category=laboratory", 400, lab, []string{"category"}, `"_sort"`},
+		{"_sort on a parameter that is not a date", "pt", "/Observation?_sort=code&category=laboratory", 400, lab, []string{"category"}, `"_sort"`},
 		{"wildcard _include", "pt", "/Observation?_include=*&category=laboratory", 400, lab, []string{"category"}, `"_include=*"`},
 		{"_include:iterate", "pt", "/Observation?_include:iterate=Observation:patient&category=laboratory", 400, lab, []string{"category"}, `"_include:iterate"`},
 		{"_include of another type", "pt", "/Observation?_include=Encounter:patient&category=laboratory", 400, lab, []string{"category"}, `"_include=Encounter:patient"`},

@@ -35,6 +35,8 @@ type search struct {
 	Include, RevInclude []include
 	Count               int
 	Offset              int
+	// Sort is the order _sort asks for.
+	Sort []store.SortKey
 	// Elements, when set, are the top-level elements _elements asks the
 	// matches to be cut down to.
 	Elements []string
@@ -66,6 +68,21 @@ func (d *definitions) parseSearch(typ string, params url.Values, strict bool, no
 		values := params[name]
 		if err := checkText(name, values); err != nil {
 			return search{}, err
+		}
+		if name == "_sort" {
+			keys, ok, err := d.parseSort(typ, values)
+			switch {
+			case err != nil:
+				return search{}, err
+			case ok:
+				s.Sort = keys
+				s.params.Set(name, strings.Join(values, ","))
+			case strict:
+				return search{}, unsupportedParam(name)
+			default:
+				s.ignored = append(s.ignored, name)
+			}
+			continue
 		}
 		done, err := s.parseResultParam(name, values)
 		if err != nil {
@@ -153,6 +170,28 @@ func (s *search) parseResultParam(name string, values []string) (bool, error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// parseSort parses _sort (FHIR R4 search §3.1.1.5.3): comma-separated
+// keys, each "-" for descending, among _lastUpdated and typ's date
+// parameters. It reports false, with no error, when a key is some other
+// parameter (unsupported, for the caller's handling).
+func (d *definitions) parseSort(typ string, values []string) ([]store.SortKey, bool, error) {
+	if len(values) != 1 {
+		return nil, false, invalid("_sort must be given once")
+	}
+	var keys []store.SortKey
+	for _, k := range strings.Split(values[0], ",") {
+		name, desc := strings.CutPrefix(k, "-")
+		if name == "" || len(keys) == 5 {
+			return nil, false, invalid("_sort lists one to five comma-separated parameters, each - for descending")
+		}
+		if sp, ok := d.plainParam(typ, name); name != "_lastUpdated" && (!ok || sp.Type != "date" || strings.Contains(name, ":")) {
+			return nil, false, nil
+		}
+		keys = append(keys, store.SortKey{Param: name, Desc: desc})
+	}
+	return keys, true, nil
 }
 
 // isResultParam reports whether name is a result parameter that

@@ -54,11 +54,25 @@ type ResourceQuery struct {
 	// through the link's parameter by a resource the link selects (FHIR
 	// _has, and the targets of _include).
 	ReferencedBy []Link
+	// Sort orders the matches, first key first; the id breaks ties, and
+	// is the whole order when Sort is empty. Ignored in nested queries.
+	Sort []SortKey
 	// Count is the page size (0 returns no resources, only the total);
 	// Offset the number of matches skipped before the page. Both are
 	// ignored in nested queries (Match.Target, Link.From).
 	Count  int
 	Offset int
+}
+
+// SortKey is one key of ResourceQuery.Sort (FHIR R4 search §3.1.1.5.3).
+// Param "_lastUpdated" orders by Resource.LastUpdated; any other Param
+// names a date index parameter, ordered ascending by a resource's earliest
+// value (its lowest Low) and descending by its latest (its highest High,
+// an open end being the latest of all). Resources without a value come
+// last in either direction.
+type SortKey struct {
+	Param string
+	Desc  bool
 }
 
 // Clause is one alternative of ResourceQuery.AnyOf: a compartment (when

@@ -206,18 +206,23 @@ func (db *DB) SearchResources(ctx context.Context, q store.ResourceQuery) ([]sto
 	if q.Count == 0 || q.Offset >= total {
 		return nil, total, nil
 	}
+	keys, order, sortArgs := sortColumns(q.Sort)
 	rows, err := db.sql.QueryContext(ctx,
-		`SELECT r.id, r.version_id, r.last_updated, r.json FROM fhir_resources r WHERE `+where+
-			` ORDER BY r.id LIMIT ? OFFSET ?`, append(args, q.Count, q.Offset)...)
+		`SELECT r.id, r.version_id, r.last_updated, r.json`+keys+` FROM fhir_resources r WHERE `+where+
+			` ORDER BY `+order+`r.id LIMIT ? OFFSET ?`, append(append(sortArgs, args...), q.Count, q.Offset)...)
 	if err != nil {
 		return nil, 0, wrap("search resources", err)
 	}
 	defer rows.Close()
 	var out []store.Resource
+	sortVals := make([]any, len(q.Sort))
+	for i := range sortVals {
+		sortVals[i] = new(any)
+	}
 	for rows.Next() {
 		r := store.Resource{Type: q.Type}
 		var updated nullMicros
-		if err := rows.Scan(&r.ID, &r.VersionID, &updated, &r.JSON); err != nil {
+		if err := rows.Scan(append([]any{&r.ID, &r.VersionID, &updated, &r.JSON}, sortVals...)...); err != nil {
 			return nil, 0, wrap("search resources", err)
 		}
 		r.LastUpdated = updated.time()
@@ -227,6 +232,32 @@ func (db *DB) SearchResources(ctx context.Context, q store.ResourceQuery) ([]sto
 		return nil, 0, wrap("search resources", err)
 	}
 	return out, total, nil
+}
+
+// sortColumns returns the extra result columns that hold q's sort keys
+// (s0, s1, ...), the ORDER BY terms for them, each ending in ", ", and
+// the columns' arguments, which come before the WHERE clause's.
+func sortColumns(keys []store.SortKey) (cols, order string, args []any) {
+	var c, o strings.Builder
+	for i, k := range keys {
+		name := fmt.Sprintf("s%d", i)
+		switch {
+		case k.Param == "_lastUpdated":
+			c.WriteString(", r.last_updated AS " + name)
+		case k.Desc:
+			c.WriteString(", (SELECT MAX(i.high) FROM fhir_index i WHERE i.type = r.type AND i.id = r.id AND i.param = ? AND i.high IS NOT NULL) AS " + name)
+			args = append(args, k.Param)
+		default:
+			c.WriteString(", (SELECT MIN(i.low) FROM fhir_index i WHERE i.type = r.type AND i.id = r.id AND i.param = ? AND i.low IS NOT NULL) AS " + name)
+			args = append(args, k.Param)
+		}
+		dir := " ASC"
+		if k.Desc {
+			dir = " DESC"
+		}
+		o.WriteString(name + " IS NULL, " + name + dir + ", ")
+	}
+	return c.String(), o.String(), args
 }
 
 // maxNesting bounds how deep Match.Target and Link.From queries nest.

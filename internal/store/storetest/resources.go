@@ -17,6 +17,7 @@ func testResources(t *testing.T, open Opener) {
 	t.Run("UpsertReplaces", func(t *testing.T) { testResourceUpsert(t, open(t)) })
 	t.Run("Search", func(t *testing.T) { testResourceSearch(t, open(t)) })
 	t.Run("Paging", func(t *testing.T) { testResourcePaging(t, open(t)) })
+	t.Run("Sort", func(t *testing.T) { testResourceSort(t, open(t)) })
 	t.Run("IndexRoundTrip", func(t *testing.T) { testResourceIndexRoundTrip(t, open(t)) })
 	t.Run("AnyOf", func(t *testing.T) { testResourceAnyOf(t, open(t)) })
 	t.Run("References", func(t *testing.T) { testResourceReferences(t, open(t)) })

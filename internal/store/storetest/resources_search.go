@@ -133,3 +133,49 @@ func matchingIDs(rs []store.Resource, typ string, c store.Clause) []string {
 	}
 	return out
 }
+
+// testResourceSort checks ResourceQuery.Sort on the search fixture: a
+// date ascending by each resource's earliest value, descending by its
+// latest (an open end is the latest), resources without a value last,
+// _lastUpdated, ties broken by id, and paging over the sorted order.
+func testResourceSort(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	searchFixture(t, st)
+	// f has no date; g and h differ only in when they changed.
+	noDate := obs("f", "p1", "http://loinc.org", "A", "laboratory", time.Time{}, time.Time{})
+	noDate.Index = noDate.Index[:4]
+	g := obs("g", "p1", "http://loinc.org", "A", "laboratory", time.Time{}, time.Time{})
+	g.Index, g.LastUpdated = g.Index[:4], time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	h := obs("h", "p1", "http://loinc.org", "A", "laboratory", time.Time{}, time.Time{})
+	h.Index, h.LastUpdated = h.Index[:4], time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC)
+	put(t, st, noDate, g, h)
+	date := func(desc bool) store.SortKey { return store.SortKey{Param: "date", Desc: desc} }
+	updated := func(desc bool) store.SortKey { return store.SortKey{Param: "_lastUpdated", Desc: desc} }
+	for _, tc := range []struct {
+		name          string
+		sort          []store.SortKey
+		count, offset int
+		want          []string
+	}{
+		{"none: by id", nil, 10, 0, []string{"a", "b", "c", "d", "e", "f", "g", "h"}},
+		{"date ascending: earliest value", []store.SortKey{date(false)}, 10, 0, []string{"e", "a", "c", "b", "d", "f", "g", "h"}},
+		{"date descending: latest value, open end first", []store.SortKey{date(true)}, 10, 0, []string{"e", "d", "c", "b", "a", "f", "g", "h"}},
+		{"_lastUpdated descending, then id", []store.SortKey{updated(true)}, 10, 0, []string{"g", "a", "b", "c", "d", "e", "f", "h"}},
+		{"_lastUpdated then date", []store.SortKey{updated(false), date(true)}, 10, 0, []string{"h", "e", "d", "c", "b", "a", "f", "g"}},
+		{"a page of the sorted order", []store.SortKey{date(true)}, 3, 2, []string{"c", "b", "a"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs, total, err := st.SearchResources(ctx, store.ResourceQuery{Type: "Observation", Sort: tc.sort, Count: tc.count, Offset: tc.offset})
+			if err != nil {
+				t.Fatalf("SearchResources: %v", err)
+			}
+			var got []string
+			for _, r := range rs {
+				got = append(got, r.ID)
+			}
+			if !slices.Equal(got, tc.want) || total != 8 {
+				t.Errorf("got %v (total %d), want %v (total 8)", got, total, tc.want)
+			}
+		})
+	}
+}
