@@ -53,11 +53,16 @@ type (
 		Code    string `json:"code"`
 		Display string `json:"display,omitempty"`
 	}
+	capOperation struct {
+		Name       string `json:"name"`
+		Definition string `json:"definition"`
+	}
 	capResource struct {
 		Type             string           `json:"type"`
 		Interaction      []capInteraction `json:"interaction"`
 		SearchInclude    []string         `json:"searchInclude,omitempty"`
 		SearchRevInclude []string         `json:"searchRevInclude,omitempty"`
+		Operation        []capOperation   `json:"operation,omitempty"`
 		SearchParam      []capSearchParam `json:"searchParam"`
 	}
 	capInteraction struct {
@@ -133,6 +138,9 @@ func capResources(d *definitions) []capResource {
 					r.SearchRevInclude = append(r.SearchRevInclude, src+":"+sp.Code)
 				}
 			}
+		}
+		if typ == "Patient" {
+			r.Operation = []capOperation{{Name: "everything", Definition: "http://hl7.org/fhir/OperationDefinition/Patient-everything"}}
 		}
 		slices.Sort(r.SearchInclude)
 		slices.Sort(r.SearchRevInclude)

@@ -3,6 +3,7 @@ package fhir
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -175,8 +176,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, a Access) {
 // route dispatches the interactions served (FHIR R4 http §3.1.0):
 // GET / and POST /_search (system search), GET /{type} and POST
 // /{type}/_search (search), GET /{type}/_history, GET /{type}/{id},
-// GET /{type}/{id}/_history and GET /{type}/{id}/_history/{vid}. Other
-// methods on these paths are answered 405.
+// GET /{type}/{id}/_history, GET /{type}/{id}/_history/{vid} and
+// GET /Patient/{id}/$everything. Other methods on these paths are
+// answered 405; other operations 400.
 func (s *Server) route(w http.ResponseWriter, r *http.Request, a Access) error {
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	get, post := r.Method == http.MethodGet, r.Method == http.MethodPost
@@ -185,6 +187,14 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, a Access) error {
 		return s.methods(w, get, "GET, OPTIONS", func() error { return s.searchSystem(w, r, a) })
 	case len(parts) == 1 && parts[0] == "_search":
 		return s.methods(w, post, "POST, OPTIONS", func() error { return s.searchSystem(w, r, a) })
+	case len(parts) == 2 && parts[0] == "Patient" && parts[1] == "$everything":
+		return s.methods(w, get, "GET, OPTIONS", func() error { return s.everything(w, r, a, "") })
+	case len(parts) == 3 && parts[0] == "Patient" && parts[2] == "$everything":
+		return s.methods(w, get, "GET, OPTIONS", func() error { return s.everything(w, r, a, parts[1]) })
+	case slices.ContainsFunc(parts, func(p string) bool { return strings.HasPrefix(p, "$") }):
+		// An operation the access decision does not model is refused,
+		// never passed on or guessed at.
+		return &apiError{Status: http.StatusBadRequest, Code: "not-supported", Diagnostics: "operation not supported"}
 	case !s.defs.known(parts[0]):
 		return notFound("unknown resource type")
 	}
