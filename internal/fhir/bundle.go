@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
@@ -111,14 +112,20 @@ func (s *Server) searchset(path string, q search, rs []store.Resource, total int
 	return b
 }
 
-// pageLinks are the self, next and previous links of a page.
+// pageLinks are the self, next and previous links of a page; the next
+// and previous links carry q's binding (bindPages).
 func pageLinks(path string, q search, total int) []bundleLink {
 	links := []bundleLink{{"self", pageURL(path, q.params, q.Count, q.Offset)}}
+	paging := q.params
+	if q.binding != "" {
+		paging = maps.Clone(q.params)
+		paging.Set(bindingParam, q.binding)
+	}
 	if q.Count > 0 && q.Offset+q.Count < total {
-		links = append(links, bundleLink{"next", pageURL(path, q.params, q.Count, q.Offset+q.Count)})
+		links = append(links, bundleLink{"next", pageURL(path, paging, q.Count, q.Offset+q.Count)})
 	}
 	if q.Offset > 0 {
-		links = append(links, bundleLink{"previous", pageURL(path, q.params, q.Count, max(q.Offset-max(q.Count, 1), 0))})
+		links = append(links, bundleLink{"previous", pageURL(path, paging, q.Count, max(q.Offset-max(q.Count, 1), 0))})
 	}
 	return links
 }

@@ -106,6 +106,9 @@ func (s *Server) historyType(w http.ResponseWriter, r *http.Request, a Access, t
 	if err != nil {
 		return err
 	}
+	if err := bindPages(&q, a); err != nil {
+		return err
+	}
 	sq := store.ResourceQuery{Type: typ, Count: q.Count, Offset: q.Offset}
 	dec.restrict(&sq)
 	rs, total, err := s.store.SearchResources(r.Context(), sq)

@@ -1,6 +1,9 @@
 package fhir
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
 	"maps"
 	"net/http"
 	"net/url"
@@ -22,6 +25,10 @@ const (
 	maxAlternative = 50
 	maxValueLen    = 1024
 	offsetParam    = "_offset"
+	// bindingParam carries, in next and previous links, a digest of the
+	// authorization the links were made for; a link followed with another
+	// authorization's token is refused.
+	bindingParam = "_binding"
 )
 
 // search is a parsed search request.
@@ -35,6 +42,9 @@ type search struct {
 	Include, RevInclude []include
 	Count               int
 	Offset              int
+	// binding is the bindingParam a paging link came with ("" on a first
+	// request); bindPages replaces it with the caller's own.
+	binding string
 	// Sort is the order _sort asks for.
 	Sort []store.SortKey
 	// Elements, when set, are the top-level elements _elements asks the
@@ -135,6 +145,10 @@ func (s *search) parseResultParam(name string, values []string) (bool, error) {
 		return true, nil
 	case "_format":
 		return true, checkFormat(values)
+	case bindingParam:
+		v, err := single(name, values)
+		s.binding = v
+		return true, err
 	case "_summary":
 		// _summary=count is _count=0: only the total, which counts only
 		// what the token may search (FHIR R4 search §3.1.1.5.7). Summaries
@@ -198,10 +212,28 @@ func (d *definitions) parseSort(typ string, values []string) ([]store.SortKey, b
 // parseResultParam handles, for every kind of search and history.
 func isResultParam(name string) bool {
 	switch name {
-	case "_count", offsetParam, "_format", "_summary", "_total", "_elements":
+	case "_count", offsetParam, "_format", "_summary", "_total", "_elements", bindingParam:
 		return true
 	}
 	return false
+}
+
+// bindPages checks that a paging link is followed with a token of the
+// authorization it was made for, and binds the links of this answer to
+// the caller's (issue 10: "a paging link is bound to the token that made
+// it"). Rotated tokens of one authorization share its links.
+func bindPages(q *search, a Access) error {
+	key := a.AuthorizationID
+	if key == "" {
+		key = a.ClientID + "\x00" + a.Patient
+	}
+	sum := sha256.Sum256([]byte("smartlaunch paging\x00" + key))
+	mine := base64.RawURLEncoding.EncodeToString(sum[:12])
+	if q.binding != "" && subtle.ConstantTimeCompare([]byte(q.binding), []byte(mine)) != 1 {
+		return forbidden("this paging link was made for another authorization")
+	}
+	q.binding = mine
+	return nil
 }
 
 // single returns the one value of a parameter that may not repeat.

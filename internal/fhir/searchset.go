@@ -30,6 +30,9 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, a Access, typ st
 	if err != nil {
 		return err
 	}
+	if err := bindPages(&q, a); err != nil {
+		return err
+	}
 	sq := store.ResourceQuery{Type: typ, Filters: q.Filters, ReferencedBy: q.Has, Sort: q.Sort, Count: q.Count, Offset: q.Offset}
 	dec.restrict(&sq)
 	if err := s.restrictNested(a, &sq, now); err != nil {

@@ -42,6 +42,9 @@ func (s *Server) searchSystem(w http.ResponseWriter, r *http.Request, a Access) 
 		if q, err = s.defs.parseSearch(t.name, params, true, now); err != nil {
 			return err
 		}
+		if err := bindPages(&q, a); err != nil {
+			return err
+		}
 		sq := store.ResourceQuery{Type: t.name, Filters: q.Filters, Count: q.Offset + q.Count}
 		t.dec.restrict(&sq)
 		rs, n, err := s.store.SearchResources(r.Context(), sq)
