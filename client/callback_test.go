@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -9,6 +10,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -234,5 +236,101 @@ func TestRefreshServerUnreachable(t *testing.T) {
 	}
 	if n := e.reuseEndings(); n != 0 {
 		t.Errorf("server recorded %d reuse endings, want 0", n)
+	}
+}
+
+// rewriteRefresh forwards every request; for refresh requests it first
+// runs before (if set), and replaces the server's real answer with
+// answer (if set), as a gateway might after the server used the grant.
+type rewriteRefresh struct {
+	before func()
+	answer string
+}
+
+func (rw *rewriteRefresh) RoundTrip(r *http.Request) (*http.Response, error) {
+	refresh := r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/token") && r.Body != nil && bodyHas(r, "grant_type=refresh_token")
+	if refresh && rw.before != nil {
+		rw.before()
+	}
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err != nil || !refresh || rw.answer == "" {
+		return resp, err
+	}
+	resp.Body.Close()
+	return &http.Response{StatusCode: 400, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(rw.answer)), Request: r}, nil
+}
+
+// bodyHas reports whether r's form body contains s, leaving the body
+// readable.
+func bodyHas(r *http.Request, s string) bool {
+	b, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return strings.Contains(string(b), s)
+}
+
+// TestRefreshSurvivesCallerCancel: a caller that gives up while its
+// refresh is in flight does not turn the refresh into a lost one: the
+// request finishes on its own context, the rotated token is stored, and
+// the authorization lives on with no reuse.
+func TestRefreshSurvivesCallerCancel(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	st := client.NewFileStore(filepath.Join(t.TempDir(), "token.json"))
+	c := newClient(t, e, client.Config{HTTPClient: &http.Client{Transport: &rewriteRefresh{before: cancel}}, Store: st, RefreshBefore: 2 * time.Hour})
+	s := login(t, c)
+	ts := c.TokenSource(s)
+	_, _ = ts.Token(ctx) // the caller's context is cancelled mid-refresh
+	stored, _, err := st.Load(context.Background())
+	if err != nil || stored.Ended != "" || stored.Claim != nil || stored.RefreshToken == s.Token.RefreshToken {
+		t.Fatalf("stored after a cancelled caller = %+v, %v; want the rotated, live token", stored, err)
+	}
+	if n := e.reuseEndings(); n != 0 {
+		t.Errorf("server recorded %d reuse endings, want 0", n)
+	}
+}
+
+// TestRefreshErrorAfterUse: an error other than the few a server gives
+// before reading the grant (here invalid_request, as from a gateway after
+// the server rotated the token) spends the token: ErrAuthorizationEnded,
+// and the token is never presented again, so the server records no reuse.
+func TestRefreshErrorAfterUse(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	c := newClient(t, e, client.Config{HTTPClient: &http.Client{Transport: &rewriteRefresh{answer: `{"error":"invalid_request"}`}},
+		RefreshBefore: 2 * time.Hour})
+	ts := c.TokenSource(login(t, c))
+	if _, err := ts.Token(ctx); !errors.Is(err, client.ErrAuthorizationEnded) {
+		t.Fatalf("err = %v, want ErrAuthorizationEnded", err)
+	}
+	if _, err := ts.Token(ctx); !errors.Is(err, client.ErrAuthorizationEnded) {
+		t.Fatalf("second call: %v, want ErrAuthorizationEnded without a request", err)
+	}
+	if n := e.reuseEndings(); n != 0 {
+		t.Errorf("server recorded %d reuse endings, want 0", n)
+	}
+}
+
+// TestDPoPKeyMismatch: a process whose DPoP key is not the one the stored
+// token is bound to neither presents the refresh token nor sends FHIR
+// requests with it: an error that is not ErrAuthorizationEnded, and the
+// stored token untouched.
+func TestDPoPKeyMismatch(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	st := client.NewFileStore(filepath.Join(t.TempDir(), "token.json"))
+	s := login(t, newClient(t, e, client.Config{DPoP: newP256(t), Store: st}))
+	other := newClient(t, e, client.Config{DPoP: newP256(t), Store: st, RefreshBefore: 2 * time.Hour})
+	ts := other.TokenSource(nil)
+	if _, err := ts.Token(ctx); err == nil || errors.Is(err, client.ErrAuthorizationEnded) {
+		t.Fatalf("refresh with another key: %v; want a key error", err)
+	}
+	stored, _, err := st.Load(ctx)
+	if err != nil || stored.RefreshToken != s.Token.RefreshToken || stored.Claim != nil || stored.Ended != "" {
+		t.Fatalf("stored = %+v, %v; want the original token untouched", stored, err)
+	}
+	fresh := newClient(t, e, client.Config{DPoP: newP256(t), Store: st})
+	if err := fresh.Get(ctx, fresh.TokenSource(nil), "Patient/"+s.Patient, nil); err == nil || !strings.Contains(err.Error(), "DPoP key") {
+		t.Errorf("FHIR read with another key: %v; want a key error", err)
 	}
 }

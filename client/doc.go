@@ -30,9 +30,13 @@
 //     been sent, a 5xx, an unreadable body) the token is treated as spent:
 //     the stored token is marked Ended and Token returns ErrRefreshLost,
 //     for which errors.Is(err, ErrAuthorizationEnded) is also true. The
-//     same refresh token is never retried. A request that provably never
-//     left (the connection or TLS handshake failed) did not use the
-//     token: the claim is released and a later call tries again.
+//     same refresh token is never retried. A request whose headers were
+//     never written (the server was unreachable) did not use the token:
+//     the claim is released and a later call tries again. So are
+//     invalid_client, invalid_dpop_proof and use_dpop_nonce, which a
+//     server answers before it reads the grant; any other error spends
+//     the token. The request runs on its own context (half of
+//     ClaimTimeout), so a caller that gives up cannot make it lost.
 //  6. A claim older than Config.ClaimTimeout (default 30 s) means its
 //     claimant died or hung mid-refresh, maybe after presenting the token.
 //     It is never silently reused: the waiter marks the stored token Ended

@@ -20,11 +20,13 @@ func (c *Client) Do(ctx context.Context, ts *TokenSource, req *http.Request) (*h
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
+	if err := ts.keyMatches(tok); err != nil {
+		return nil, err
+	}
 	for attempt := 0; ; attempt++ {
-		r := req
+		// A clone, so the token never lands in the caller's headers.
+		r := req.Clone(ctx)
 		if attempt > 0 {
-			r = req.Clone(ctx)
 			if req.GetBody != nil {
 				if r.Body, err = req.GetBody(); err != nil {
 					return nil, err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -23,6 +24,13 @@ func NewSQLiteStore(path string, opts ...StoreOption) (TokenStore, error) {
 	if abs, err := filepath.Abs(path); err == nil {
 		where = abs
 	}
+	// Tokens are secrets: the database is the owner's alone (SQLite gives
+	// its -wal and -shm files the database's mode).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("client: sqlite store: %w", err)
+	}
+	f.Close()
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)

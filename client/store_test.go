@@ -264,3 +264,21 @@ func TestFileStoreDurable(t *testing.T) {
 		t.Errorf("reopened: %+v at %d (%v)", tok, v, err)
 	}
 }
+
+// TestSQLiteStoreMode: the SQLite token database is the owner's alone.
+func TestSQLiteStoreMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "token.db")
+	st := sqliteStore(t, path)
+	if err := st.CompareAndSwap(context.Background(), 0, &client.Token{AccessToken: "a", RefreshToken: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", filepath.Base(p), fi.Mode().Perm())
+		}
+	}
+}

@@ -2,15 +2,15 @@ package client
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -89,32 +89,15 @@ type tokenResponse struct {
 // errLost marks a token request whose outcome is unknown.
 var errLost = errors.New("token response lost")
 
-// errNotSent marks a token request that never reached the server: the
-// connection could not be made, so the grant in it was not used.
+// errNotSent marks a token request that never reached the server: its
+// headers were never written, so the grant in it was not used.
 var errNotSent = errors.New("token request not sent")
-
-// notSent reports whether err from http.Client.Do proves that no byte of
-// the request reached a server: the dial failed (no route, refused, DNS)
-// or the TLS handshake did. Anything later is ambiguous.
-func notSent(err error) bool {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		return true
-	}
-	var rh tls.RecordHeaderError
-	var cert *tls.CertificateVerificationError
-	return errors.As(err, &rh) || errors.As(err, &cert)
-}
 
 // postToken posts form to the token endpoint with client authentication
 // and, with a DPoP key, a proof carrying the server's nonce; a
 // use_dpop_nonce answer (the proof refused before the grant was read,
-// RFC 9449 §8) is retried once with the new nonce. A request that never
-// left (the connection failed) wraps errNotSent; other transport errors,
+// RFC 9449 §8) is retried once with the new nonce. A request whose
+// headers were never written wraps errNotSent; other transport errors,
 // 5xx answers and unreadable bodies wrap errLost; error answers are
 // *AuthError.
 func (c *Client) postToken(ctx context.Context, form url.Values, key *dpopKey) (*tokenResponse, error) {
@@ -142,11 +125,13 @@ func (c *Client) postToken(ctx context.Context, form url.Values, key *dpopKey) (
 			}
 			req.Header.Set("DPoP", p)
 		}
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("%w: %w", errNotSent, err)
-		}
+		// Whether the request left is what was written, not what the
+		// error looks like: a TLS or connection error after the headers
+		// went out may come after the server used the grant.
+		var wrote atomic.Bool
+		req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }}))
 		resp, err := c.hc.Do(req)
-		if err != nil && notSent(err) {
+		if err != nil && !wrote.Load() {
 			return nil, fmt.Errorf("%w: %w", errNotSent, err)
 		}
 		if err != nil {

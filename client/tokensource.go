@@ -41,10 +41,9 @@ func (c *Client) TokenSource(s *Session) *TokenSource {
 // Config.RefreshBefore. Errors that wrap ErrAuthorizationEnded mean the
 // user must sign in again.
 func (ts *TokenSource) Token(ctx context.Context) (*Token, error) {
-	now := ts.c.now()
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	if ts.tok.fresh(now, ts.c.cfg.RefreshBefore) {
+	if ts.tok.fresh(ts.c.now(), ts.c.cfg.RefreshBefore) { // the time after any wait
 		return clone(ts.tok), nil
 	}
 	if ts.fetch != nil {
@@ -101,6 +100,9 @@ func (ts *TokenSource) refresh(ctx context.Context) (*Token, error) {
 		case cur.RefreshToken == "":
 			return nil, fmt.Errorf("%w: the access token expired and there is no refresh token", ErrAuthorizationEnded)
 		}
+		if err := ts.keyMatches(cur); err != nil {
+			return nil, err // presenting it with another key could only fail
+		}
 		claimed := clone(cur)
 		claimed.Claim = &Claim{By: ts.claimant, At: now}
 		if err := st.CompareAndSwap(ctx, ver, claimed); errors.Is(err, ErrConflict) {
@@ -117,9 +119,14 @@ func (ts *TokenSource) refresh(ctx context.Context) (*Token, error) {
 func (ts *TokenSource) present(ctx context.Context, cur *Token, ver uint64) (*Token, error) {
 	st := ts.c.cfg.Store
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {cur.RefreshToken}}
-	// The answer must be stored whatever happens to the caller's context.
-	tr, err := ts.c.postToken(ctx, form, ts.key)
+	// Once sent, the request must finish and its answer be stored whatever
+	// happens to the caller's context: a cancelled caller must not turn a
+	// refresh into a lost one. It gets half the claim timeout, so no
+	// other party declares the claim stale while it runs.
 	storeCtx := context.WithoutCancel(ctx)
+	rctx, cancel := context.WithTimeout(storeCtx, ts.c.cfg.ClaimTimeout/2)
+	defer cancel()
+	tr, err := ts.c.postToken(rctx, form, ts.key)
 	var next *Token
 	var result error
 	var ae *AuthError
@@ -139,6 +146,12 @@ func (ts *TokenSource) present(ctx context.Context, cur *Token, ver uint64) (*To
 		next = clone(cur)
 		next.Claim = nil
 		result = fmt.Errorf("client: refresh: %w", err)
+	case errors.As(err, &ae) && !refusedBeforeGrant(ae.Code):
+		// Any other error may have come after the grant was read (or from
+		// a gateway that consumed it): spent, as if lost.
+		next = clone(cur)
+		next.Claim, next.Ended = nil, "the refresh was refused ("+ae.Code+") after the refresh token may have been used"
+		result = fmt.Errorf("%w: %w", ErrAuthorizationEnded, ae)
 	case errors.As(err, &ae):
 		// A definite refusal before the grant was used (invalid_client,
 		// invalid_dpop_proof...): release the claim, keep the token.
@@ -160,6 +173,30 @@ func (ts *TokenSource) present(ctx context.Context, cur *Token, ver uint64) (*To
 		return nil, result
 	}
 	return next, nil
+}
+
+// refusedBeforeGrant reports whether a token endpoint error code is one a
+// server gives before it reads the grant: client authentication and the
+// DPoP proof are checked first (RFC 6749 §3.2.1, RFC 9449 §5), so the
+// refresh token was not used.
+func refusedBeforeGrant(code string) bool {
+	switch code {
+	case "invalid_client", "invalid_dpop_proof", "use_dpop_nonce":
+		return true
+	}
+	return false
+}
+
+// keyMatches refuses a token bound to a DPoP key (RFC 9449 §6) other than
+// this source's: its proofs could only be refused.
+func (ts *TokenSource) keyMatches(t *Token) error {
+	if t.JKT == "" {
+		return nil
+	}
+	if ts.key == nil || ts.key.jkt != t.JKT {
+		return errors.New("client: the stored token is bound to another DPoP key than this Client's (Config.DPoP)")
+	}
+	return nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

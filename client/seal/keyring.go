@@ -30,6 +30,11 @@ func Keyring(service, account string) (Sealer, error) {
 		if err := keyring.Set(service, account, enc); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrNoKeyring, err)
 		}
+		// Another process may have stored its key at the same moment:
+		// use whatever the keyring kept, as every process then will.
+		if enc, err = keyring.Get(service, account); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrNoKeyring, err)
+		}
 	case err != nil:
 		return nil, fmt.Errorf("%w: %v", ErrNoKeyring, err)
 	}

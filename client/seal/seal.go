@@ -136,7 +136,7 @@ func (s *passSealer) Open(sealed, additional []byte) ([]byte, error) {
 	p := hdr[off+8]
 	// Refuse parameters an attacker could use to make Open hang or
 	// exhaust memory, and ones too weak to have been written by Seal.
-	if t < 1 || t > 16 || m < 8*1024 || m > 1024*1024 || p < 1 || p > 64 {
+	if t < 1 || t > 8 || m < 8*1024 || m > 256*1024 || p < 1 || p > 16 {
 		return nil, ErrOpen
 	}
 	return openWith(s.key(hdr), hdr, sealed[passHeaderSize:], additional)
