@@ -108,7 +108,7 @@ func capabilityStatement(d *definitions, base string, o OAuthURIs, now time.Time
 				}}, Text: "OAuth2 using SMART-on-FHIR profile (see http://docs.smarthealthit.org)"}},
 			},
 			Resource:    capResources(d),
-			Interaction: []capInteraction{{"search-system"}},
+			Interaction: []capInteraction{{"search-system"}, {"history-system"}},
 		}},
 	}
 	b, err := json.Marshal(cs)

@@ -176,7 +176,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, a Access) {
 // route dispatches the interactions served (FHIR R4 http §3.1.0):
 // GET / and POST /_search (system search), GET /{type} and POST
 // /{type}/_search (search), GET /{type}/_history, GET /{type}/{id},
-// GET /{type}/{id}/_history, GET /{type}/{id}/_history/{vid} and
+// GET /_history, GET /{type}/{id}/_history, GET /{type}/{id}/_history/{vid} and
 // GET /Patient/{id}/$everything. Other methods on these paths are
 // answered 405; other operations 400.
 func (s *Server) route(w http.ResponseWriter, r *http.Request, a Access) error {
@@ -187,6 +187,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, a Access) error {
 		return s.methods(w, get, "GET, OPTIONS", func() error { return s.searchSystem(w, r, a) })
 	case len(parts) == 1 && parts[0] == "_search":
 		return s.methods(w, post, "POST, OPTIONS", func() error { return s.searchSystem(w, r, a) })
+	case len(parts) == 1 && parts[0] == "_history":
+		return s.methods(w, get, "GET, OPTIONS", func() error { return s.historySystem(w, r, a) })
 	case len(parts) == 2 && parts[0] == "Patient" && parts[1] == "$everything":
 		return s.methods(w, get, "GET, OPTIONS", func() error { return s.everything(w, r, a, "") })
 	case len(parts) == 3 && parts[0] == "Patient" && parts[2] == "$everything":

@@ -41,7 +41,7 @@ func TestRequestErrors(t *testing.T) {
 		{"GET _search", "GET", "/Observation/_search", "", nil, 405, "not-supported"},
 		{"history", "GET", "/Observation/x/_history", "", nil, 404, "not-found"},
 		{"vread of unknown id", "GET", "/Observation/x/_history/1", "", nil, 404, "not-found"},
-		{"system history", "GET", "/_history", "", nil, 404, "not-found"},
+		{"under system history", "GET", "/_history/1", "", nil, 404, "not-found"},
 		{"too deep", "GET", "/Observation/x/_history/1/y", "", nil, 404, "not-found"},
 		{"POST to base", "POST", "/", "application/fhir+json", strings.NewReader("{}"), 405, "not-supported"},
 		{"unknown _type", "GET", "/?_type=Nonsense", "", nil, 400, "invalid"},

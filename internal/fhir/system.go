@@ -23,15 +23,63 @@ func (s *Server) searchSystem(w http.ResponseWriter, r *http.Request, a Access) 
 	if err != nil {
 		return err
 	}
-	now := s.now()
-	types, explicit, err := s.systemTypes(a, params["_type"])
+	q, page, total, err := s.systemMatches(r, a, params, interSearchSystem)
 	if err != nil {
 		return err
+	}
+	b := s.searchset(s.base, q, page, total, s.now())
+	b.addOutcome(false, q.ignored)
+	fhirwire.WriteJSON(w, http.StatusOK, b)
+	return nil
+}
+
+// historySystem serves GET /_history (FHIR R4 http §3.1.0.11, system
+// level): the current version of every resource the token may search,
+// of the types in _type or of all, ordered by type, then id (A-91: system
+// history needs s and sees only what a search would). Parameters other
+// than _type and the result parameters are refused under
+// handling=strict and otherwise left out and named.
+func (s *Server) historySystem(w http.ResponseWriter, r *http.Request, a Access) error {
+	params, err := searchParams(w, r)
+	if err != nil {
+		return err
+	}
+	var ignored []string
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		if name != "_type" && !isResultParam(name) {
+			if strictHandling(r) {
+				return unsupportedParam(name)
+			}
+			ignored = append(ignored, name)
+			delete(params, name)
+		}
+	}
+	q, page, total, err := s.systemMatches(r, a, params, interHistorySystem)
+	if err != nil {
+		return err
+	}
+	b := s.history(s.base+"/_history", q, page, total, s.now())
+	b.addOutcome(false, append(ignored, q.ignored...))
+	fhirwire.WriteJSON(w, http.StatusOK, b)
+	return nil
+}
+
+// systemMatches runs a system-level search or history (in): _type lists
+// the types looked at; each must be one the token may search, or the
+// request is refused (D-4). Without _type every type the token may search
+// is looked at. Only parameters every type supports apply; the others are
+// refused under handling=strict and otherwise listed in q.ignored. It
+// returns the page of matches, ordered by type, then id, and the total.
+func (s *Server) systemMatches(r *http.Request, a Access, params url.Values, in interaction) (search, []store.Resource, int, error) {
+	now := s.now()
+	types, explicit, err := s.systemTypes(a, params["_type"], in)
+	if err != nil {
+		return search{}, nil, 0, err
 	}
 	delete(params, "_type")
 	ignored, err := s.defs.commonParams(types, params, strictHandling(r))
 	if err != nil {
-		return err
+		return search{}, nil, 0, err
 	}
 	var (
 		q     search
@@ -40,16 +88,16 @@ func (s *Server) searchSystem(w http.ResponseWriter, r *http.Request, a Access) 
 	)
 	for _, t := range types {
 		if q, err = s.defs.parseSearch(t.name, params, true, now); err != nil {
-			return err
+			return search{}, nil, 0, err
 		}
 		if err := bindPages(&q, a); err != nil {
-			return err
+			return search{}, nil, 0, err
 		}
 		sq := store.ResourceQuery{Type: t.name, Filters: q.Filters, Count: q.Offset + q.Count}
 		t.dec.restrict(&sq)
 		rs, n, err := s.store.SearchResources(r.Context(), sq)
 		if err != nil {
-			return err
+			return search{}, nil, 0, err
 		}
 		all, total = append(all, rs...), total+n
 	}
@@ -59,10 +107,7 @@ func (s *Server) searchSystem(w http.ResponseWriter, r *http.Request, a Access) 
 		q.params.Set("_type", strings.Join(explicit, ","))
 	}
 	q.ignored = ignored
-	b := s.searchset(s.base, q, page, total, now)
-	b.addOutcome(false, ignored)
-	fhirwire.WriteJSON(w, http.StatusOK, b)
-	return nil
+	return q, page, total, nil
 }
 
 // typeDecision is one type a system search looks at, with what the token
@@ -75,7 +120,7 @@ type typeDecision struct {
 // systemTypes returns the types a system search looks at: those listed in
 // _type, each of which the token must be allowed to search, or else every
 // type it may search.
-func (s *Server) systemTypes(a Access, values []string) ([]typeDecision, []string, error) {
+func (s *Server) systemTypes(a Access, values []string, in interaction) ([]typeDecision, []string, error) {
 	var listed []string
 	for _, v := range values {
 		for _, t := range strings.Split(v, ",") {
@@ -94,7 +139,7 @@ func (s *Server) systemTypes(a Access, values []string) ([]typeDecision, []strin
 	}
 	var out []typeDecision
 	for _, t := range names {
-		dec, err := s.defs.decide(a, t, interSearchSystem, s.now())
+		dec, err := s.defs.decide(a, t, in, s.now())
 		if err != nil && len(listed) > 0 {
 			return nil, nil, err
 		}
