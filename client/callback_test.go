@@ -34,6 +34,9 @@ func TestCallbackRefused(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	c := newClient(t, e, client.Config{ClientID: secretApp, ClientSecret: appSecret})
+	if !c.Discovery().IssParameter {
+		t.Fatal("smartlaunch does not advertise authorization_response_iss_parameter_supported, so a missing iss would pass")
+	}
 	l, err := c.AuthorizeURL("")
 	if err != nil {
 		t.Fatal(err)

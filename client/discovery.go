@@ -25,6 +25,9 @@ type Discovery struct {
 	ScopesSupported       []string
 	CodeChallengeMethods  []string
 	DPoPAlgs              []string
+	// IssParameter says that every authorization response carries iss
+	// (RFC 9207), so Exchange refuses a callback without it.
+	IssParameter bool
 }
 
 // Discover reads <fhirBase>/.well-known/smart-configuration. hc nil means
@@ -45,7 +48,7 @@ func Discover(ctx context.Context, hc *http.Client, fhirBase string) (*Discovery
 		Issuer: sc.Issuer, AuthorizationEndpoint: sc.AuthorizationEndpoint, TokenEndpoint: sc.TokenEndpoint,
 		IntrospectionEndpoint: sc.IntrospectionEndpoint, RevocationEndpoint: sc.RevocationEndpoint, JWKSURI: sc.JWKSURI,
 		Capabilities: sc.Capabilities, ScopesSupported: sc.ScopesSupported, CodeChallengeMethods: sc.CodeChallengeMethodsSupported,
-		DPoPAlgs: sc.DPoPSigningAlgValuesSupported,
+		DPoPAlgs: sc.DPoPSigningAlgValuesSupported, IssParameter: sc.AuthorizationResponseIssParameterSupported,
 	}, nil
 }
 

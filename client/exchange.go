@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,13 +40,13 @@ var ErrIssuerMismatch = errors.New("client: callback iss does not match the auth
 // (replacing what was there: a new sign-in starts a new authorization).
 func (c *Client) Exchange(ctx context.Context, l Launch, callback *url.URL) (*Session, error) {
 	q := callback.Query()
-	if q.Get("state") != l.State || l.State == "" {
+	if l.State == "" || subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(l.State)) != 1 {
 		return nil, ErrStateMismatch
 	}
-	if iss := q.Get("iss"); iss != "" || c.disc.Issuer != "" {
-		if iss != c.disc.Issuer {
-			return nil, fmt.Errorf("%w: got %q, want %q", ErrIssuerMismatch, iss, c.disc.Issuer)
-		}
+	// RFC 9207 §2.4: an iss that is not the server's is refused always; a
+	// missing one when the server says it always sends it.
+	if iss := q.Get("iss"); iss != "" && iss != c.disc.Issuer || iss == "" && c.disc.IssParameter {
+		return nil, fmt.Errorf("%w: got %q, want %q", ErrIssuerMismatch, iss, c.disc.Issuer)
 	}
 	if code := q.Get("error"); code != "" {
 		return nil, &AuthError{Code: code, Description: q.Get("error_description"), URI: q.Get("error_uri")}

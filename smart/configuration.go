@@ -22,6 +22,10 @@ type Configuration struct {
 	// DPoPSigningAlgValuesSupported lists the DPoP proof algorithms
 	// (RFC 9449 §5.1).
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	// AuthorizationResponseIssParameterSupported says that every
+	// authorization response carries iss (RFC 9207 §3), so a client must
+	// refuse one without it.
+	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
 	// ConsentDocumentation is an extension member: the absolute URL of the
 	// server's consent design documentation, which shows app makers what
 	// people see for each scope and links the scope description metadata.

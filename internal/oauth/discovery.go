@@ -14,8 +14,10 @@ import (
 // the capabilities this server really has (I-DISC-01..10).
 func (s *Server) smartConfiguration(w http.ResponseWriter, r *http.Request) {
 	c := smart.Configuration{
-		DPoPSigningAlgValuesSupported:     s.dpopAlgs(),
-		Issuer:                            s.issuer,
+		DPoPSigningAlgValuesSupported: s.dpopAlgs(),
+		Issuer:                        s.issuer,
+		// Every authorization response, success or error, names the issuer.
+		AuthorizationResponseIssParameterSupported: true,
 		JWKSURI:                           s.jwksURL(),
 		AuthorizationEndpoint:             s.authorizeURL(),
 		TokenEndpoint:                     s.tokenURL(),
@@ -78,6 +80,7 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 		"code_challenge_methods_supported":                 []string{"S256"},
 		"grant_types_supported":                            []string{"authorization_code", "client_credentials", "refresh_token"},
 		"dpop_signing_alg_values_supported":                s.dpopAlgs(),
+		"authorization_response_iss_parameter_supported":   true,
 	}
 	if u := s.registerURL(); u != "" {
 		doc["registration_endpoint"] = u
