@@ -5,20 +5,50 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/smartlaunch/smartlaunch/internal/fhirwire"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
-// read serves GET /{type}/{id} (FHIR R4 http §3.1.0.2).
+// read serves GET /{type}/{id} (FHIR R4 http §3.1.0.2), and answers a
+// conditional read (§3.1.0.2.1: If-None-Match, If-Modified-Since) of an
+// unchanged resource 304 — only after the access check, so a 304 never
+// tells a token about a resource it may not read.
 func (s *Server) read(w http.ResponseWriter, r *http.Request, a Access, typ, id string) error {
 	found, err := s.visible(r.Context(), a, typ, id, interRead)
 	if err != nil {
 		return err
 	}
+	if notModified(r, found) {
+		h := w.Header()
+		if found.VersionID != "" {
+			h.Set("ETag", `W/"`+found.VersionID+`"`)
+		}
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
 	writeResource(w, found)
 	return nil
+}
+
+// notModified reports whether r's conditions say the client holds res
+// already: If-None-Match naming its version (or "*"), or else, without
+// If-None-Match, If-Modified-Since at or after its last update (RFC 9110
+// §13.1.2, §13.1.3).
+func notModified(r *http.Request, res store.Resource) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		for _, tag := range strings.Split(inm, ",") {
+			tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+			if tag == "*" || res.VersionID != "" && tag == `"`+res.VersionID+`"` {
+				return true
+			}
+		}
+		return false
+	}
+	since, err := http.ParseTime(r.Header.Get("If-Modified-Since"))
+	return err == nil && !res.LastUpdated.IsZero() && !res.LastUpdated.Truncate(time.Second).After(since)
 }
 
 // vread serves GET /{type}/{id}/_history/{vid} (FHIR R4 http §3.1.0.3).

@@ -142,7 +142,7 @@ func (s *Server) public(w http.ResponseWriter, r *http.Request) bool {
 	switch {
 	case r.Method == http.MethodOptions:
 		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, DPoP, Prefer, If-None-Match")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, DPoP, Prefer, If-None-Match, If-Modified-Since")
 		h.Set("Access-Control-Max-Age", "600")
 		w.WriteHeader(http.StatusNoContent)
 		return true
