@@ -120,31 +120,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // answers preflights and the CapabilityStatement. It reports whether it
 // answered.
 func (h *Handler) public(w http.ResponseWriter, r *http.Request) bool {
-	hd := w.Header()
-	if origin := r.Header.Get("Origin"); origin != "" && r.URL.Path != "/metadata" {
-		hd.Set("Access-Control-Allow-Origin", origin)
-		hd.Add("Vary", "Origin")
-	} else {
-		hd.Set("Access-Control-Allow-Origin", "*")
-	}
-	hd.Set("Access-Control-Expose-Headers", "WWW-Authenticate, Location, ETag, Last-Modified, DPoP-Nonce")
-	switch {
-	case r.Method == http.MethodOptions:
-		hd.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
-		hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, DPoP, If-Match")
-		hd.Set("Access-Control-Max-Age", "600")
-		w.WriteHeader(http.StatusNoContent)
-		return true
-	case r.URL.Path == "/metadata":
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			hd.Set("Allow", "GET, HEAD, OPTIONS")
-			fhirwire.WriteOutcome(w, http.StatusMethodNotAllowed, "not-supported", "method not allowed")
-			return true
-		}
-		fhirwire.WriteBody(w, http.StatusOK, h.capability)
-		return true
-	}
-	return false
+	return fhirwire.Public(w, r, cors, h.capability)
+}
+
+// cors is what the endpoint allows browsers.
+var cors = fhirwire.CORS{
+	Methods: "GET, POST, PUT, DELETE, OPTIONS",
+	Headers: "Authorization, Content-Type, Accept, DPoP, If-Match",
+	Expose:  "WWW-Authenticate, Location, ETag, Last-Modified, DPoP-Nonce",
 }
 
 // route dispatches the App State interactions (R-STATE-08).

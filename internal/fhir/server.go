@@ -129,33 +129,14 @@ func (s *Server) ServeWithAccess(w http.ResponseWriter, r *http.Request, a Acces
 // token: preflights and the CapabilityStatement. It reports whether it
 // answered.
 func (s *Server) public(w http.ResponseWriter, r *http.Request) bool {
-	h := w.Header()
-	if r.URL.Path == "/metadata" {
-		h.Set("Access-Control-Allow-Origin", "*")
-	} else if origin := r.Header.Get("Origin"); origin != "" {
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Add("Vary", "Origin")
-	} else {
-		h.Set("Access-Control-Allow-Origin", "*")
-	}
-	h.Set("Access-Control-Expose-Headers", "WWW-Authenticate, Location, Content-Location, ETag, Last-Modified")
-	switch {
-	case r.Method == http.MethodOptions:
-		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, DPoP, Prefer, If-None-Match, If-Modified-Since")
-		h.Set("Access-Control-Max-Age", "600")
-		w.WriteHeader(http.StatusNoContent)
-		return true
-	case r.URL.Path == "/metadata":
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			h.Set("Allow", "GET, HEAD, OPTIONS")
-			fhirwire.WriteOutcome(w, http.StatusMethodNotAllowed, "not-supported", "method not allowed")
-			return true
-		}
-		fhirwire.WriteBody(w, http.StatusOK, s.capability)
-		return true
-	}
-	return false
+	return fhirwire.Public(w, r, cors, s.capability)
+}
+
+// cors is what the endpoint allows browsers.
+var cors = fhirwire.CORS{
+	Methods: "GET, POST, OPTIONS",
+	Headers: "Authorization, Content-Type, Accept, DPoP, Prefer, If-None-Match, If-Modified-Since",
+	Expose:  "WWW-Authenticate, Location, Content-Location, ETag, Last-Modified",
 }
 
 // serve routes an authorized request and writes any error.

@@ -133,3 +133,41 @@ func WriteAuthError(w http.ResponseWriter, r *http.Request, log *slog.Logger, re
 	}
 	WriteOutcome(w, http.StatusUnauthorized, "login", msg)
 }
+
+// CORS names what an endpoint allows browsers: the methods and request
+// headers of a preflight answer and the response headers scripts may read.
+type CORS struct {
+	Methods, Headers, Expose string
+}
+
+// Public sets the CORS headers (the caller's origin, echoed, except for
+// the CapabilityStatement, which is open to all) and answers the requests
+// that need no token: preflights, and GET or HEAD /metadata with
+// capability. It reports whether it answered.
+func Public(w http.ResponseWriter, r *http.Request, cors CORS, capability []byte) bool {
+	h := w.Header()
+	if origin := r.Header.Get("Origin"); origin != "" && r.URL.Path != "/metadata" {
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Add("Vary", "Origin")
+	} else {
+		h.Set("Access-Control-Allow-Origin", "*")
+	}
+	h.Set("Access-Control-Expose-Headers", cors.Expose)
+	switch {
+	case r.Method == http.MethodOptions:
+		h.Set("Access-Control-Allow-Methods", cors.Methods)
+		h.Set("Access-Control-Allow-Headers", cors.Headers)
+		h.Set("Access-Control-Max-Age", "600")
+		w.WriteHeader(http.StatusNoContent)
+		return true
+	case r.URL.Path == "/metadata":
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			h.Set("Allow", "GET, HEAD, OPTIONS")
+			WriteOutcome(w, http.StatusMethodNotAllowed, "not-supported", "method not allowed")
+			return true
+		}
+		WriteBody(w, http.StatusOK, capability)
+		return true
+	}
+	return false
+}
