@@ -58,12 +58,19 @@ type (
 		Definition string `json:"definition"`
 	}
 	capResource struct {
-		Type             string           `json:"type"`
-		Interaction      []capInteraction `json:"interaction"`
-		SearchInclude    []string         `json:"searchInclude,omitempty"`
-		SearchRevInclude []string         `json:"searchRevInclude,omitempty"`
-		Operation        []capOperation   `json:"operation,omitempty"`
-		SearchParam      []capSearchParam `json:"searchParam"`
+		Type              string           `json:"type"`
+		Interaction       []capInteraction `json:"interaction"`
+		Versioning        string           `json:"versioning"`
+		ReadHistory       bool             `json:"readHistory"`
+		UpdateCreate      bool             `json:"updateCreate"`
+		ConditionalCreate bool             `json:"conditionalCreate"`
+		ConditionalRead   string           `json:"conditionalRead"`
+		ConditionalUpdate bool             `json:"conditionalUpdate"`
+		ConditionalDelete string           `json:"conditionalDelete"`
+		SearchInclude     []string         `json:"searchInclude,omitempty"`
+		SearchRevInclude  []string         `json:"searchRevInclude,omitempty"`
+		Operation         []capOperation   `json:"operation,omitempty"`
+		SearchParam       []capSearchParam `json:"searchParam"`
 	}
 	capInteraction struct {
 		Code string `json:"code"`
@@ -108,7 +115,7 @@ func capabilityStatement(d *definitions, base string, o OAuthURIs, now time.Time
 				}}, Text: "OAuth2 using SMART-on-FHIR profile (see http://docs.smarthealthit.org)"}},
 			},
 			Resource:    capResources(d),
-			Interaction: []capInteraction{{"search-system"}, {"history-system"}},
+			Interaction: []capInteraction{{"transaction"}, {"batch"}, {"search-system"}, {"history-system"}},
 		}},
 	}
 	b, err := json.Marshal(cs)
@@ -125,7 +132,10 @@ func capResources(d *definitions) []capResource {
 	for _, typ := range d.typeNames() {
 		td := d.types[typ]
 		r := capResource{Type: typ, Interaction: []capInteraction{
-			{"read"}, {"vread"}, {"history-instance"}, {"history-type"}, {"search-type"}}}
+			{"read"}, {"vread"}, {"update"}, {"patch"}, {"delete"}, {"history-instance"},
+			{"history-type"}, {"create"}, {"search-type"}},
+			Versioning: "versioned-update", ReadHistory: true, UpdateCreate: true, ConditionalCreate: true,
+			ConditionalRead: "full-support", ConditionalUpdate: true, ConditionalDelete: "not-supported"}
 		for _, sp := range td.search {
 			r.SearchParam = append(r.SearchParam, capSearchParam{Name: sp.Code, Definition: sp.Definition, Type: sp.Type})
 			if sp.Type == "reference" {

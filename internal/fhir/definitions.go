@@ -38,7 +38,7 @@ type searchParam struct {
 // not served for that type.
 var supportedParams = map[string]string{
 	"_id": "token", "patient": "reference", "subject": "reference",
-	"category": "token", "code": "token", "date": "date", "status": "token",
+	"category": "token", "code": "token", "date": "date", "status": "token", "identifier": "token",
 	"name": "string", "family": "string", "given": "string", "gender": "token", "birthdate": "date",
 	"requester": "reference", "practitioner": "reference", "performer": "reference",
 	"encounter": "reference", "organization": "reference", "general-practitioner": "reference",

@@ -1,7 +1,10 @@
-// Package fhir is smartlaunch's FHIR R4 resource server: read, vread,
-// history and search over the resources in a store.Resources, with SMART
-// App Launch 2.1 scope enforcement, and the loader that fills the store
-// from transaction Bundles (package sampledata).
+// Package fhir is smartlaunch's FHIR R4 resource server over the
+// resources in a store.Resources — read, vread, create, update (with
+// If-Match), JSON Patch, delete, conditional create and update, history at
+// every level with every version kept, search, batch and transaction
+// Bundles, Patient/$everything — with SMART App Launch 2.1 scope
+// enforcement, and the loader that fills the store from transaction
+// Bundles (package sampledata).
 //
 // Requests carry a bearer access token, checked by the TokenVerifier the
 // server package hands to New; GET /metadata and CORS preflights need none.
@@ -43,9 +46,14 @@
 //
 // Searches apply the decision as one store query (ResourceQuery.AnyOf,
 // the union). Reads fetch the resource and check it against each scope's
-// clause on its stored compartments and index entries. Writes, when
-// served, check the indexed new content (create, update) and the stored one
-// (update, delete) the same way.
+// clause on its stored compartments and index entries. Writes check the indexed new content (create, update, patch) and the
+// stored one (update, patch, delete) the same way, so that a write can move
+// nothing into or out of what the token may write; the store
+// applies each write as a compare-and-swap on the version the decision was
+// made on. Every version of a resource is kept with its own compartments
+// and index, and history and vread judge each version on its own.
+// Batch and transaction entries are decided exactly as if each was sent
+// alone; a transaction's writes are stored all or none.
 //
 // Chained parameters, _has, _include and _revinclude never reveal a
 // resource the token could not read directly: the resources a chain or

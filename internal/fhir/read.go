@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -51,20 +50,6 @@ func notModified(r *http.Request, res store.Resource) bool {
 	return err == nil && !res.LastUpdated.IsZero() && !res.LastUpdated.Truncate(time.Second).After(since)
 }
 
-// vread serves GET /{type}/{id}/_history/{vid} (FHIR R4 http §3.1.0.3).
-// Only the current version is kept: any other vid is not found.
-func (s *Server) vread(w http.ResponseWriter, r *http.Request, a Access, typ, id, vid string) error {
-	found, err := s.visible(r.Context(), a, typ, id, interVRead)
-	if err != nil {
-		return err
-	}
-	if vid != found.VersionID {
-		return notFound("resource version not found")
-	}
-	writeResource(w, found)
-	return nil
-}
-
 // visible returns the resource typ/id if a may perform in on it. A
 // resource the decision does not permit is answered exactly like a
 // missing one (D-4).
@@ -93,84 +78,4 @@ func writeResource(w http.ResponseWriter, r store.Resource) {
 		h.Set("Last-Modified", r.LastUpdated.UTC().Format(http.TimeFormat))
 	}
 	fhirwire.WriteBody(w, http.StatusOK, r.JSON)
-}
-
-// historyInstance serves GET /{type}/{id}/_history (FHIR R4 http
-// §3.1.0.11): a history Bundle holding the one version kept.
-func (s *Server) historyInstance(w http.ResponseWriter, r *http.Request, a Access, typ, id string) error {
-	found, err := s.visible(r.Context(), a, typ, id, interHistoryInstance)
-	if err != nil {
-		return err
-	}
-	now := s.now()
-	q := search{Count: 1, params: url.Values{}}
-	fhirwire.WriteJSON(w, http.StatusOK, s.history(s.base+"/"+typ+"/"+id+"/_history", q, []store.Resource{found}, 1, now))
-	return nil
-}
-
-// historyType serves GET /{type}/_history: the current version of every
-// resource of typ the token may see, paged like a search. Only _count,
-// _offset and _format are supported; others (_since, _at, ...) follow the
-// lenient or strict handling of unsupported search parameters.
-func (s *Server) historyType(w http.ResponseWriter, r *http.Request, a Access, typ string) error {
-	params, err := searchParams(w, r)
-	if err != nil {
-		return err
-	}
-	now := s.now()
-	dec, err := s.defs.decide(a, typ, interHistoryType, now)
-	if err != nil {
-		return err
-	}
-	var ignored []string
-	for name := range params {
-		if !isResultParam(name) {
-			if strictHandling(r) {
-				return unsupportedParam(name)
-			}
-			ignored = append(ignored, name)
-			delete(params, name)
-		}
-	}
-	q, err := s.defs.parseSearch(typ, params, true, now)
-	if err != nil {
-		return err
-	}
-	if err := bindPages(&q, a); err != nil {
-		return err
-	}
-	sq := store.ResourceQuery{Type: typ, Count: q.Count, Offset: q.Offset}
-	dec.restrict(&sq)
-	rs, total, err := s.store.SearchResources(r.Context(), sq)
-	if err != nil {
-		return err
-	}
-	b := s.history(s.base+"/"+typ+"/_history", q, rs, total, now)
-	b.addOutcome(false, ignored)
-	fhirwire.WriteJSON(w, http.StatusOK, b)
-	return nil
-}
-
-// history builds a history Bundle of the current versions rs.
-func (s *Server) history(path string, q search, rs []store.Resource, total int, now time.Time) bundle {
-	b := bundle{ResourceType: "Bundle", Type: "history", Total: total,
-		Meta: bundleMeta{LastUpdated: now.UTC().Format(time.RFC3339)}}
-	b.Link = pageLinks(path, q, total)
-	for _, r := range rs {
-		req := &entryRequest{Method: http.MethodPut, URL: r.Type + "/" + r.ID}
-		if r.VersionID == "1" {
-			req = &entryRequest{Method: http.MethodPost, URL: r.Type}
-		}
-		resp := &entryResponse{Status: "200 OK", Etag: `W/"` + r.VersionID + `"`}
-		if !r.LastUpdated.IsZero() {
-			resp.LastModified = r.LastUpdated.UTC().Format(time.RFC3339)
-		}
-		res := r.JSON
-		if q.Elements != nil {
-			res = subset(res, q.Elements)
-		}
-		b.Entry = append(b.Entry, bundleEntry{FullURL: s.base + "/" + r.Type + "/" + r.ID,
-			Resource: res, Request: req, Response: resp})
-	}
-	return b
 }

@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -134,8 +135,8 @@ func (s *Server) public(w http.ResponseWriter, r *http.Request) bool {
 
 // cors is what the endpoint allows browsers.
 var cors = fhirwire.CORS{
-	Methods: "GET, POST, OPTIONS",
-	Headers: "Authorization, Content-Type, Accept, DPoP, Prefer, If-None-Match, If-Modified-Since",
+	Methods: "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+	Headers: "Authorization, Content-Type, Accept, DPoP, Prefer, If-None-Match, If-Modified-Since, If-Match, If-None-Exist",
 	Expose:  "WWW-Authenticate, Location, Content-Location, ETag, Last-Modified",
 }
 
@@ -154,26 +155,28 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, a Access) {
 	}
 }
 
-// route dispatches the interactions served (FHIR R4 http §3.1.0):
-// GET / and POST /_search (system search), GET /{type} and POST
-// /{type}/_search (search), GET /{type}/_history, GET /{type}/{id},
-// GET /_history, GET /{type}/{id}/_history, GET /{type}/{id}/_history/{vid} and
-// GET /Patient/{id}/$everything. Other methods on these paths are
-// answered 405; other operations 400.
+// route dispatches the interactions served (FHIR R4 http §3.1.0): at the
+// base, GET (system search), POST (a batch or transaction Bundle), POST
+// /_search and GET /_history; per type, GET (search), POST (create), PUT
+// with a search (conditional update), POST /_search and GET /_history;
+// per instance, GET (read), PUT (update), PATCH (JSON Patch), DELETE,
+// GET /_history and GET /_history/{vid}; and GET Patient/{id}/$everything.
+// Other methods on these paths are answered 405; other operations 400.
 func (s *Server) route(w http.ResponseWriter, r *http.Request, a Access) error {
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	get, post := r.Method == http.MethodGet, r.Method == http.MethodPost
 	switch {
 	case len(parts) == 1 && parts[0] == "":
-		return s.methods(w, get, "GET, OPTIONS", func() error { return s.searchSystem(w, r, a) })
+		return s.methods(w, r, handlers{
+			http.MethodGet:  func() error { return s.searchSystem(w, r, a) },
+			http.MethodPost: func() error { return s.bundle(w, r, a) }})
 	case len(parts) == 1 && parts[0] == "_search":
-		return s.methods(w, post, "POST, OPTIONS", func() error { return s.searchSystem(w, r, a) })
+		return s.methods(w, r, handlers{http.MethodPost: func() error { return s.searchSystem(w, r, a) }})
 	case len(parts) == 1 && parts[0] == "_history":
-		return s.methods(w, get, "GET, OPTIONS", func() error { return s.historySystem(w, r, a) })
+		return s.methods(w, r, handlers{http.MethodGet: func() error { return s.historySystem(w, r, a) }})
 	case len(parts) == 2 && parts[0] == "Patient" && parts[1] == "$everything":
-		return s.methods(w, get, "GET, OPTIONS", func() error { return s.everything(w, r, a, "") })
+		return s.methods(w, r, handlers{http.MethodGet: func() error { return s.everything(w, r, a, "") }})
 	case len(parts) == 3 && parts[0] == "Patient" && parts[2] == "$everything":
-		return s.methods(w, get, "GET, OPTIONS", func() error { return s.everything(w, r, a, parts[1]) })
+		return s.methods(w, r, handlers{http.MethodGet: func() error { return s.everything(w, r, a, parts[1]) }})
 	case slices.ContainsFunc(parts, func(p string) bool { return strings.HasPrefix(p, "$") }):
 		// An operation the access decision does not model is refused,
 		// never passed on or guessed at.
@@ -184,27 +187,42 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, a Access) error {
 	typ := parts[0]
 	switch {
 	case len(parts) == 1:
-		return s.methods(w, get, "GET, OPTIONS", func() error { return s.search(w, r, a, typ) })
+		return s.methods(w, r, handlers{
+			http.MethodGet:  func() error { return s.search(w, r, a, typ) },
+			http.MethodPost: func() error { return s.create(w, r, a, typ) },
+			http.MethodPut:  func() error { return s.update(w, r, a, typ, "") },
+			http.MethodDelete: func() error {
+				return &apiError{Status: http.StatusBadRequest, Code: "not-supported", Diagnostics: "conditional delete is not supported"}
+			}})
 	case len(parts) == 2 && parts[1] == "_search":
-		return s.methods(w, post, "POST, OPTIONS", func() error { return s.search(w, r, a, typ) })
+		return s.methods(w, r, handlers{http.MethodPost: func() error { return s.search(w, r, a, typ) }})
 	case len(parts) == 2 && parts[1] == "_history":
-		return s.methods(w, get, "GET, OPTIONS", func() error { return s.historyType(w, r, a, typ) })
+		return s.methods(w, r, handlers{http.MethodGet: func() error { return s.historyType(w, r, a, typ) }})
 	case len(parts) == 2:
-		return s.methods(w, get, "GET, OPTIONS", func() error { return s.read(w, r, a, typ, parts[1]) })
+		id := parts[1]
+		return s.methods(w, r, handlers{
+			http.MethodGet:    func() error { return s.read(w, r, a, typ, id) },
+			http.MethodPut:    func() error { return s.update(w, r, a, typ, id) },
+			http.MethodPatch:  func() error { return s.patch(w, r, a, typ, id) },
+			http.MethodDelete: func() error { return s.remove(w, r, a, typ, id) }})
 	case len(parts) == 3 && parts[2] == "_history":
-		return s.methods(w, get, "GET, OPTIONS", func() error { return s.historyInstance(w, r, a, typ, parts[1]) })
+		return s.methods(w, r, handlers{http.MethodGet: func() error { return s.historyInstance(w, r, a, typ, parts[1]) }})
 	case len(parts) == 4 && parts[2] == "_history":
-		return s.methods(w, get, "GET, OPTIONS", func() error { return s.vread(w, r, a, typ, parts[1], parts[3]) })
+		return s.methods(w, r, handlers{http.MethodGet: func() error { return s.vread(w, r, a, typ, parts[1], parts[3]) }})
 	}
 	return notFound("unknown path")
 }
 
-// methods calls serve when the request's method is allowed (ok), and
-// otherwise answers 405 with an Allow header.
-func (s *Server) methods(w http.ResponseWriter, ok bool, allow string, serve func() error) error {
-	if ok {
-		return serve()
+// handlers serve one path, by method.
+type handlers map[string]func() error
+
+// methods calls the handler of the request's method, and otherwise
+// answers 405 with an Allow header.
+func (s *Server) methods(w http.ResponseWriter, r *http.Request, hs handlers) error {
+	if h, ok := hs[r.Method]; ok {
+		return h()
 	}
-	w.Header().Set("Allow", allow)
+	allow := slices.Sorted(maps.Keys(hs))
+	w.Header().Set("Allow", strings.Join(append(allow, http.MethodOptions), ", "))
 	return &apiError{Status: http.StatusMethodNotAllowed, Code: "not-supported", Diagnostics: "method not allowed"}
 }

@@ -14,7 +14,7 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
 func TestRequestErrors(t *testing.T) {
-	ts := newTestServer(t, sampleStore(t), fakeVerifier{"all": access("user/*.rs", "")})
+	ts := newTestServer(t, sampleStore(t), fakeVerifier{"all": access("user/*.cruds", "")})
 	big := strings.NewReader("patient=" + strings.Repeat("x", 1<<20+1))
 	for _, tc := range []struct {
 		name, method, path, ctype string
@@ -35,15 +35,22 @@ func TestRequestErrors(t *testing.T) {
 		{"empty token", "GET", "/Observation?code=", "", nil, 400, "invalid"},
 		{"body too large", "POST", "/Observation/_search", "application/x-www-form-urlencoded", big, 413, "too-costly"},
 		{"search body not a form", "POST", "/Observation/_search", "application/json", strings.NewReader("{}"), 415, "not-supported"},
-		{"PUT", "PUT", "/Observation/x", "application/fhir+json", strings.NewReader("{}"), 405, "not-supported"},
-		{"POST create", "POST", "/Observation", "application/fhir+json", strings.NewReader("{}"), 405, "not-supported"},
-		{"DELETE", "DELETE", "/Observation/x", "", nil, 405, "not-supported"},
+		{"PUT of no resource", "PUT", "/Observation/x", "application/fhir+json", strings.NewReader("{}"), 400, "invalid"},
+		{"POST create of another type", "POST", "/Observation", "application/fhir+json", strings.NewReader(`{"resourceType":"Patient"}`), 400, "invalid"},
+		{"POST create of JSON", "POST", "/Observation", "application/fhir+json", strings.NewReader(`[1]`), 400, "invalid"},
+		{"POST create of XML", "POST", "/Observation", "application/fhir+xml", strings.NewReader("<Observation/>"), 415, "not-supported"},
+		{"PATCH not a JSON Patch", "PATCH", "/Observation/x", "application/merge-patch+json", strings.NewReader("{}"), 415, "not-supported"},
+		{"DELETE of a missing one", "DELETE", "/Observation/x", "", nil, 404, "not-found"},
+		{"conditional DELETE", "DELETE", "/Observation?code=x", "", nil, 400, "not-supported"},
+		{"PATCH of a type", "PATCH", "/Observation", "", nil, 405, "not-supported"},
 		{"GET _search", "GET", "/Observation/_search", "", nil, 405, "not-supported"},
 		{"history", "GET", "/Observation/x/_history", "", nil, 404, "not-found"},
 		{"vread of unknown id", "GET", "/Observation/x/_history/1", "", nil, 404, "not-found"},
 		{"under system history", "GET", "/_history/1", "", nil, 404, "not-found"},
 		{"too deep", "GET", "/Observation/x/_history/1/y", "", nil, 404, "not-found"},
-		{"POST to base", "POST", "/", "application/fhir+json", strings.NewReader("{}"), 405, "not-supported"},
+		{"POST to base not a Bundle", "POST", "/", "application/fhir+json", strings.NewReader("{}"), 400, "invalid"},
+		{"POST to base a collection", "POST", "/", "application/fhir+json", strings.NewReader(`{"resourceType":"Bundle","type":"collection"}`), 400, "invalid"},
+		{"DELETE the base", "DELETE", "/", "", nil, 405, "not-supported"},
 		{"unknown _type", "GET", "/?_type=Nonsense", "", nil, 400, "invalid"},
 		{"reference of a type the parameter cannot target", "GET", "/Observation?patient=Group/1", "", nil, 400, "invalid"},
 		{"bad chained value", "GET", "/Observation?patient.birthdate=soon", "", nil, 400, "invalid"},

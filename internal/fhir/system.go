@@ -34,32 +34,38 @@ func (s *Server) searchSystem(w http.ResponseWriter, r *http.Request, a Access) 
 }
 
 // historySystem serves GET /_history (FHIR R4 http §3.1.0.11, system
-// level): the current version of every resource the token may search,
-// of the types in _type or of all, ordered by type, then id (A-91: system
-// history needs s and sees only what a search would). Parameters other
-// than _type and the result parameters are refused under
-// handling=strict and otherwise left out and named.
+// level): the versions, current and former, of every resource the token
+// may search, of the types in _type or of all, newest first (A-91: system
+// history needs s, sees only what a search would, and judges every
+// version on its own content). Parameters other than _type and the
+// result parameters are refused under handling=strict and otherwise left
+// out and named.
 func (s *Server) historySystem(w http.ResponseWriter, r *http.Request, a Access) error {
-	params, err := searchParams(w, r)
+	params, ignored, err := historyParams(w, r, true)
 	if err != nil {
 		return err
 	}
-	var ignored []string
-	for _, name := range slices.Sorted(maps.Keys(params)) {
-		if name != "_type" && !isResultParam(name) {
-			if strictHandling(r) {
-				return unsupportedParam(name)
-			}
-			ignored = append(ignored, name)
-			delete(params, name)
-		}
-	}
-	q, page, total, err := s.systemMatches(r, a, params, interHistorySystem)
+	types, explicit, err := s.systemTypes(a, params["_type"], interHistorySystem)
 	if err != nil {
 		return err
 	}
-	b := s.history(s.base+"/_history", q, page, total, s.now())
-	b.addOutcome(false, append(ignored, q.ignored...))
+	delete(params, "_type")
+	q, err := s.defs.parseSearch(types[0].name, params, true, s.now())
+	if err != nil {
+		return err
+	}
+	if err := bindPages(&q, a); err != nil {
+		return err
+	}
+	if len(explicit) > 0 {
+		q.params.Set("_type", strings.Join(explicit, ","))
+	}
+	vs, total, err := s.historyOf(r.Context(), types, q)
+	if err != nil {
+		return err
+	}
+	b := s.history(s.base+"/_history", q, vs, total, s.now())
+	b.addOutcome(false, ignored)
 	fhirwire.WriteJSON(w, http.StatusOK, b)
 	return nil
 }

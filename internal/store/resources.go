@@ -16,8 +16,12 @@ type Resource struct {
 	ID          string
 	VersionID   string
 	LastUpdated time.Time
-	// JSON is the resource exactly as served.
+	// JSON is the resource exactly as served; nil for a deletion in a
+	// history.
 	JSON []byte
+	// Deleted marks a version of ResourceHistory that records a deletion:
+	// it has no JSON, and the Patients and Index of the version deleted.
+	Deleted bool
 	// Patients are the ids of the patients in whose compartment it is.
 	Patients []string
 	// Index holds the search values extracted from the resource.
@@ -160,6 +164,41 @@ type Resources interface {
 	SearchResources(ctx context.Context, q ResourceQuery) ([]Resource, int, error)
 	// CountResources returns how many resources are stored.
 	CountResources(ctx context.Context) (int, error)
+	// WriteResources applies changes in one transaction, all or none
+	// (FHIR create, update, patch, delete and transaction Bundles). Each
+	// change first checks its Base against the stored current version and
+	// fails the whole call with ErrConflict when they differ. The current
+	// version a change replaces or deletes is kept, with its Patients and
+	// Index, for ResourceHistory. Two changes of one resource in one call
+	// are ErrConflict.
+	WriteResources(ctx context.Context, changes []Change) error
+	// ResourceHistory returns the former versions (replaced and deleted)
+	// of the resources q selects, newest first, with their Patients and
+	// Index; the current versions are not included.
+	ResourceHistory(ctx context.Context, q HistoryQuery) ([]Resource, error)
+}
+
+// Change is one write of WriteResources.
+type Change struct {
+	// Resource is the new current version, with its Patients and Index.
+	// For a deletion it names Type, ID, and the VersionID and LastUpdated
+	// the deletion is recorded with; the backend records it with the
+	// Patients and Index of the version deleted, so that a history is
+	// judged on what was deleted.
+	Resource Resource
+	// Delete removes the resource from the current ones.
+	Delete bool
+	// Base is the version the change was decided on: the stored current
+	// version's VersionID, or "" when the resource must not exist (a
+	// create). It is the compare-and-swap that keeps an access decision
+	// or an If-Match true at the moment of the write.
+	Base string
+}
+
+// HistoryQuery selects the former versions of resources: of one resource
+// (Type and ID), of one type (Type), or of all (neither).
+type HistoryQuery struct {
+	Type, ID string
 }
 
 // Matches reports whether r satisfies c, judged on r.Patients and r.Index

@@ -131,18 +131,23 @@ func (db *DB) GetResource(ctx context.Context, typ, id string) (store.Resource, 
 		return store.Resource{}, wrap("get resource", err)
 	}
 	r.LastUpdated = updated.time()
-	if r.Patients, err = db.compartments(ctx, typ, id); err != nil {
+	if r.Patients, err = compartments(ctx, db.sql, typ, id); err != nil {
 		return store.Resource{}, wrap("get resource", err)
 	}
-	if r.Index, err = db.indexEntries(ctx, typ, id); err != nil {
+	if r.Index, err = indexEntries(ctx, db.sql, typ, id); err != nil {
 		return store.Resource{}, wrap("get resource", err)
 	}
 	return r, nil
 }
 
+// querier is what reads need of a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // compartments returns the patients in whose compartment a resource is.
-func (db *DB) compartments(ctx context.Context, typ, id string) ([]string, error) {
-	rows, err := db.sql.QueryContext(ctx,
+func compartments(ctx context.Context, q querier, typ, id string) ([]string, error) {
+	rows, err := q.QueryContext(ctx,
 		`SELECT patient FROM fhir_compartments WHERE type = ? AND id = ? ORDER BY patient`, typ, id)
 	if err != nil {
 		return nil, err
@@ -160,8 +165,8 @@ func (db *DB) compartments(ctx context.Context, typ, id string) ([]string, error
 }
 
 // indexEntries returns a resource's index entries in insertion order.
-func (db *DB) indexEntries(ctx context.Context, typ, id string) ([]store.IndexEntry, error) {
-	rows, err := db.sql.QueryContext(ctx,
+func indexEntries(ctx context.Context, q querier, typ, id string) ([]store.IndexEntry, error) {
+	rows, err := q.QueryContext(ctx,
 		`SELECT param, system, value, low, high FROM fhir_index WHERE type = ? AND id = ? ORDER BY rowid`, typ, id)
 	if err != nil {
 		return nil, err

@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("AccessRecords", func(t *testing.T) { testAccessRecords(t, open) })
 	t.Run("Keys", func(t *testing.T) { testKeys(t, open) })
 	t.Run("Resources", func(t *testing.T) { testResources(t, open) })
+	t.Run("ResourceWrites", func(t *testing.T) { testResourceWrites(t, open) })
 	t.Run("Reminders", func(t *testing.T) { testReminders(t, open) })
 }
 
