@@ -195,3 +195,33 @@ func TestSearchPost(t *testing.T) {
 		t.Errorf("total = %d, want %d", b.Total, want)
 	}
 }
+
+// TestCompartmentSearch: GET Patient/{id}/{type} searches the type within
+// that patient's compartment, and never beyond what the token may search.
+func TestCompartmentSearch(t *testing.T) {
+	ts := newTestServer(t, sampleStore(t), fakeVerifier{
+		"all":  access("user/*.rs", ""),
+		"chad": access("patient/Observation.rs", chad),
+	})
+	chadObs := oracleIDs(t, in("Observation", chad))
+	for _, tc := range []struct {
+		name, token, path string
+		status            int
+		want              []string
+	}{
+		{"user scope", "all", "/Patient/" + chad + "/Observation?_count=200", 200, chadObs},
+		{"another patient's compartment", "chad", "/Patient/" + p355 + "/Observation", 200, nil},
+		{"own compartment", "chad", "/Patient/" + chad + "/Observation?_count=200", 200, chadObs},
+		{"with a parameter", "all", "/Patient/" + chad + "/Observation?category=laboratory&_count=200", 200,
+			oracleIDs(t, in("Observation", chad).and(category("laboratory")))},
+		{"a type not granted", "chad", "/Patient/" + chad + "/Condition", 403, nil},
+		{"a type outside compartments", "all", "/Patient/" + chad + "/Organization", 404, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ans := fetch(t, ts, tc.token, tc.path)
+			if ans.status != tc.status || !slices.Equal(ans.ids, tc.want) {
+				t.Errorf("GET %s = %d with %d matches, want %d with %d", tc.path, ans.status, len(ans.ids), tc.status, len(tc.want))
+			}
+		})
+	}
+}

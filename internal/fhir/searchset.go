@@ -13,10 +13,11 @@ import (
 const maxIncluded = 1000
 
 // search serves GET /{type}?params and POST /{type}/_search (FHIR R4 search
-// §3.1.1), answering a searchset Bundle. The matches are confined to what
-// the token may search; chained parameters, _has and included resources to
-// what it may read.
-func (s *Server) search(w http.ResponseWriter, r *http.Request, a Access, typ string) error {
+// §3.1.1), and with a compartment patient GET /Patient/{id}/{type}?params
+// (a compartment search, FHIR R4 compartments §1.15.2), answering a
+// searchset Bundle. The matches are confined to what the token may search;
+// chained parameters, _has and included resources to what it may read.
+func (s *Server) search(w http.ResponseWriter, r *http.Request, a Access, typ, compartment string) error {
 	params, err := searchParams(w, r)
 	if err != nil {
 		return err
@@ -34,6 +35,13 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, a Access, typ st
 		return err
 	}
 	sq := store.ResourceQuery{Type: typ, Filters: q.Filters, ReferencedBy: q.Has, Sort: q.Sort, Count: q.Count, Offset: q.Offset}
+	path := s.base + "/" + typ
+	if compartment != "" {
+		if !s.defs.inCompartment(typ) || !validID(compartment) {
+			return notFound("no such compartment search")
+		}
+		sq.Patient, path = compartment, s.base+"/Patient/"+compartment+"/"+typ
+	}
 	dec.restrict(&sq)
 	if err := s.restrictNested(a, &sq, now); err != nil {
 		return err
@@ -46,7 +54,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, a Access, typ st
 	if err != nil {
 		return err
 	}
-	b := s.searchset(s.base+"/"+typ, q, rs, total, now)
+	b := s.searchset(path, q, rs, total, now)
 	b.addIncluded(s.base, inc)
 	b.addOutcome(withheld, q.ignored)
 	fhirwire.WriteJSON(w, http.StatusOK, b)

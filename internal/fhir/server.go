@@ -160,7 +160,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, a Access) {
 // /_search and GET /_history; per type, GET (search), POST (create), PUT
 // with a search (conditional update), POST /_search and GET /_history;
 // per instance, GET (read), PUT (update), PATCH (JSON Patch), DELETE,
-// GET /_history and GET /_history/{vid}; and GET Patient/{id}/$everything.
+// GET /_history and GET /_history/{vid}; GET Patient/{id}/{type} (a
+// compartment search) and GET Patient/{id}/$everything.
 // Other methods on these paths are answered 405; other operations 400.
 func (s *Server) route(w http.ResponseWriter, r *http.Request, a Access) error {
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
@@ -188,14 +189,14 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, a Access) error {
 	switch {
 	case len(parts) == 1:
 		return s.methods(w, r, handlers{
-			http.MethodGet:  func() error { return s.search(w, r, a, typ) },
+			http.MethodGet:  func() error { return s.search(w, r, a, typ, "") },
 			http.MethodPost: func() error { return s.create(w, r, a, typ) },
 			http.MethodPut:  func() error { return s.update(w, r, a, typ, "") },
 			http.MethodDelete: func() error {
 				return &apiError{Status: http.StatusBadRequest, Code: "not-supported", Diagnostics: "conditional delete is not supported"}
 			}})
 	case len(parts) == 2 && parts[1] == "_search":
-		return s.methods(w, r, handlers{http.MethodPost: func() error { return s.search(w, r, a, typ) }})
+		return s.methods(w, r, handlers{http.MethodPost: func() error { return s.search(w, r, a, typ, "") }})
 	case len(parts) == 2 && parts[1] == "_history":
 		return s.methods(w, r, handlers{http.MethodGet: func() error { return s.historyType(w, r, a, typ) }})
 	case len(parts) == 2:
@@ -205,6 +206,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, a Access) error {
 			http.MethodPut:    func() error { return s.update(w, r, a, typ, id) },
 			http.MethodPatch:  func() error { return s.patch(w, r, a, typ, id) },
 			http.MethodDelete: func() error { return s.remove(w, r, a, typ, id) }})
+	case len(parts) == 3 && typ == "Patient" && s.defs.known(parts[2]):
+		return s.methods(w, r, handlers{http.MethodGet: func() error { return s.search(w, r, a, parts[2], parts[1]) }})
 	case len(parts) == 3 && parts[2] == "_history":
 		return s.methods(w, r, handlers{http.MethodGet: func() error { return s.historyInstance(w, r, a, typ, parts[1]) }})
 	case len(parts) == 4 && parts[2] == "_history":
