@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -39,6 +38,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	smtpPassFile := fs.String("smtp-password-file", "", "file holding the SMTP password")
 	allowPrivate := fs.Bool("allow-private-jwks-uri", false, "let apps' jwks_uri point at private and link-local addresses (off: such fetches are refused)")
 	unexplainable := fs.String("unexplainable-scopes", "warn", "scopes that cannot be said in one plain sentence: warn (show with a warning and the raw text) or refuse (invalid_scope)")
+	upFlags := addUpstreamFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,27 +55,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *unexplainable != "warn" && *unexplainable != "refuse" {
 		return fmt.Errorf("serve: --unexplainable-scopes must be warn or refuse")
 	}
-	regToken := os.Getenv("SMARTLAUNCH_REGISTRATION_TOKEN")
-	if *regTokenFile != "" {
-		b, err := os.ReadFile(*regTokenFile)
-		if err != nil {
-			return fmt.Errorf("serve: --registration-token-file: %w", err)
-		}
-		regToken = strings.TrimSpace(string(b))
+	regToken, err := secret(*regTokenFile, "SMARTLAUNCH_REGISTRATION_TOKEN", "--registration-token-file")
+	if err != nil {
+		return err
 	}
 	if regToken != "" && len(regToken) < 32 {
 		return fmt.Errorf("serve: the registration token must have at least 32 characters")
 	}
 	mail := reminders.MailConfig{Addr: *smtpAddr, From: *smtpFrom, Username: *smtpUser}
 	if *smtpPassFile != "" {
-		b, err := os.ReadFile(*smtpPassFile)
-		if err != nil {
-			return fmt.Errorf("serve: --smtp-password-file: %w", err)
+		if mail.Password, err = secret(*smtpPassFile, "", "--smtp-password-file"); err != nil {
+			return err
 		}
-		mail.Password = strings.TrimSpace(string(b))
 	}
 	if mail.Addr != "" && mail.From == "" {
 		return fmt.Errorf("serve: --smtp-from is required with --smtp-addr")
+	}
+	up, err := upFlags.client()
+	if err != nil {
+		return err
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -111,12 +109,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	app, err := server.New(ctx, server.Config{Store: st, BaseURL: strings.TrimSuffix(*baseURL, "/"), Logger: logger,
 		AccessTokenTTL: *accessTTL, RefreshIdleTTL: *idleTTL, OfflineLifetime: *offline, OnlineTTL: *online,
 		RefuseUnexplainableScopes: *unexplainable == "refuse", RegistrationToken: regToken,
-		AllowPrivateJWKS: *allowPrivate, Mail: mail, AccessRetention: *retention,
+		AllowPrivateJWKS: *allowPrivate, Mail: mail, AccessRetention: *retention, Upstream: up,
 		Reminders: reminders.Policy{ReviewEvery: *reviewEvery, DormantAfter: *dormantAfter}})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "smartlaunch listening on %s\nFHIR base: %s/fhir\n", ln.Addr(), strings.TrimSuffix(*baseURL, "/"))
+	if up != nil {
+		fmt.Fprintf(stdout, "FHIR proxy in front of: %s\n", up.Base())
+	}
 	return app.Run(ctx, ln)
 }
 

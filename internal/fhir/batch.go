@@ -79,6 +79,10 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request, a Access) error 
 	case "batch":
 		out = s.batch(r, a, in.Entry)
 	case "transaction":
+		if s.proxy != nil {
+			return &apiError{Status: http.StatusBadRequest, Code: "not-supported",
+				Diagnostics: "transactions are not supported in proxy mode: send a batch, or the entries one by one"}
+		}
 		if out, err = s.transaction(r, a, in.Entry); err != nil {
 			return err
 		}

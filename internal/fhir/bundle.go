@@ -142,6 +142,14 @@ func (b *bundle) addIncluded(base string, rs []store.Resource) {
 // when included resources were withheld (D-6) or parameters were left out
 // under lenient handling.
 func (b *bundle) addOutcome(withheld bool, ignored []string) {
+	if e, ok := outcomeEntry(withheld, ignored); ok {
+		b.Entry = append(b.Entry, e)
+	}
+}
+
+// outcomeEntry is the OperationOutcome entry of addOutcome; ok is false
+// when there is nothing to say.
+func outcomeEntry(withheld bool, ignored []string) (bundleEntry, bool) {
 	var issues []fhirwire.Issue
 	if withheld {
 		issues = append(issues, fhirwire.Issue{Severity: "warning", Code: "suppressed",
@@ -156,10 +164,10 @@ func (b *bundle) addOutcome(withheld bool, ignored []string) {
 			Diagnostics: "search parameters not supported and not applied: " + strings.Join(names, ", ")})
 	}
 	if len(issues) == 0 {
-		return
+		return bundleEntry{}, false
 	}
 	oo, _ := json.Marshal(fhirwire.OperationOutcome{ResourceType: "OperationOutcome", Issue: issues})
-	b.Entry = append(b.Entry, bundleEntry{Resource: oo, Search: &entrySearch{Mode: "outcome"}})
+	return bundleEntry{Resource: oo, Search: &entrySearch{Mode: "outcome"}}, true
 }
 
 func truncate(s string, n int) string {

@@ -54,51 +54,53 @@ func object(t *testing.T, s string) map[string]any {
 // TestBatch: every entry of a batch is authorized as if sent alone, and
 // one entry's refusal changes nothing for the others (A-89, R-SCOPE-09).
 func TestBatch(t *testing.T) {
-	env := newWriteEnv(t)
-	mine := object(t, edit(t, env.chadObs.JSON, map[string]any{"id": nil, "meta": nil}))
-	theirs := object(t, edit(t, env.chadObs.JSON, map[string]any{"id": nil, "meta": nil, "subject": subject(uscore)}))
-	patch := map[string]any{"resourceType": "Binary", "contentType": "application/json-patch+json",
-		"data": "W3sib3AiOiJyZXBsYWNlIiwicGF0aCI6Ii9zdGF0dXMiLCJ2YWx1ZSI6ImNvcnJlY3RlZCJ9XQ=="} // replace /status
-	before := must(env.st.CountResources(t.Context()))
-	status, r, body := env.postBundle(t, "chad-w", map[string]any{"resourceType": "Bundle", "type": "batch", "entry": []any{
-		entry("GET", "Patient/"+uscore, nil),
-		entry("POST", "Observation", theirs),
-		entry("POST", "Observation", mine),
-		entry("DELETE", "Observation?code=x", nil),
-		entry("DELETE", "Observation/"+env.uscoreObs.ID, nil),
-		entry("GET", "Observation/"+env.chadObs.ID, nil),
-		entry("PATCH", "Observation/"+env.chadObs.ID, patch, "ifMatch", `W/"1"`),
-		entry("POST", testBase+"/", object(t, `{"resourceType":"Bundle","type":"batch"}`)),
-		entry("GET", "Condition?patient="+chad, nil),
-	}})
-	if status != 200 || r.Type != "batch-response" {
-		t.Fatalf("batch: %d %.300s", status, body)
-	}
-	want := []string{"404", "403", "201", "400", "404", "200", "200", "400", "403"}
-	if len(r.Entry) != len(want) {
-		t.Fatalf("%d entries, want %d", len(r.Entry), len(want))
-	}
-	for i, e := range r.Entry {
-		if got, _, _ := strings.Cut(e.Response.Status, " "); got != want[i] {
-			t.Errorf("entry %d: status %q, want %s (%s)", i, e.Response.Status, want[i], e.Response.Outcome)
+	forModes(t, func(t *testing.T, m mode) {
+		env := newWriteEnv(t, m)
+		mine := object(t, edit(t, env.chadObs.JSON, map[string]any{"id": nil, "meta": nil}))
+		theirs := object(t, edit(t, env.chadObs.JSON, map[string]any{"id": nil, "meta": nil, "subject": subject(uscore)}))
+		patch := map[string]any{"resourceType": "Binary", "contentType": "application/json-patch+json",
+			"data": "W3sib3AiOiJyZXBsYWNlIiwicGF0aCI6Ii9zdGF0dXMiLCJ2YWx1ZSI6ImNvcnJlY3RlZCJ9XQ=="} // replace /status
+		before := must(env.st.CountResources(t.Context()))
+		status, r, body := env.postBundle(t, "chad-w", map[string]any{"resourceType": "Bundle", "type": "batch", "entry": []any{
+			entry("GET", "Patient/"+uscore, nil),
+			entry("POST", "Observation", theirs),
+			entry("POST", "Observation", mine),
+			entry("DELETE", "Observation?code=x", nil),
+			entry("DELETE", "Observation/"+env.uscoreObs.ID, nil),
+			entry("GET", "Observation/"+env.chadObs.ID, nil),
+			entry("PATCH", "Observation/"+env.chadObs.ID, patch, "ifMatch", `W/"1"`),
+			entry("POST", testBase+"/", object(t, `{"resourceType":"Bundle","type":"batch"}`)),
+			entry("GET", "Condition?patient="+chad, nil),
+		}})
+		if status != 200 || r.Type != "batch-response" {
+			t.Fatalf("batch: %d %.300s", status, body)
 		}
-		if want[i] >= "400" && outcomeCode(t, e.Response.Outcome) == "" {
-			t.Errorf("entry %d: no OperationOutcome", i)
+		want := []string{"404", "403", "201", "400", "404", "200", "200", "400", "403"}
+		if len(r.Entry) != len(want) {
+			t.Fatalf("%d entries, want %d", len(r.Entry), len(want))
 		}
-	}
-	if after := must(env.st.CountResources(t.Context())); after != before+1 {
-		t.Errorf("%d resources, want %d", after, before+1)
-	}
-	if env.stored(t, "Observation", env.uscoreObs.ID).VersionID != "1" || env.stored(t, "Observation", env.chadObs.ID).VersionID != "2" {
-		t.Errorf("the refused delete or the allowed patch did not do what it should")
-	}
+		for i, e := range r.Entry {
+			if got, _, _ := strings.Cut(e.Response.Status, " "); got != want[i] {
+				t.Errorf("entry %d: status %q, want %s (%s)", i, e.Response.Status, want[i], e.Response.Outcome)
+			}
+			if want[i] >= "400" && outcomeCode(t, e.Response.Outcome) == "" {
+				t.Errorf("entry %d: no OperationOutcome", i)
+			}
+		}
+		if after := must(env.st.CountResources(t.Context())); after != before+1 {
+			t.Errorf("%d resources, want %d", after, before+1)
+		}
+		if env.stored(t, "Observation", env.uscoreObs.ID).VersionID != "1" || env.stored(t, "Observation", env.chadObs.ID).VersionID != "2" {
+			t.Errorf("the refused delete or the allowed patch did not do what it should")
+		}
+	})
 }
 
 // TestTransaction: a transaction stores all its writes or none (A-89: one
 // entry the token may not write refuses the whole Bundle), and references
 // to other entries' fullUrl become the ids the server gives them.
 func TestTransaction(t *testing.T) {
-	env := newWriteEnv(t)
+	env := newWriteEnv(t, modes[0])
 	mine := func(extra map[string]any) map[string]any {
 		extra["id"], extra["meta"] = nil, nil
 		return object(t, edit(t, env.chadObs.JSON, extra))

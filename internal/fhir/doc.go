@@ -80,6 +80,28 @@
 // only the small subset of FHIRPath those expressions need: member paths,
 // choice types, "as Type" and ".where(resolve() is Type)".
 //
-// Package fhir is imported by internal/server; it imports store, smart and
-// sampledata.
+// # Proxy mode
+//
+// With Config.Upstream, the same API is served in front of another FHIR
+// R4 server (package upstream holds the HTTP mechanics): the request is
+// checked exactly as in embedded mode — token, scopes, parameters — and
+// sent on with the server's own credentials, narrowed to what the token
+// may see where the scopes allow it (a patient compartment search
+// Patient/{id}/{type} and a scope's query, ANDed with the client's), and
+// every resource the upstream answers is judged again, with the same
+// decisions, before it is passed on: matches, includes and every version
+// of a history. A Bundle is streamed through, one entry at a time;
+// its total is kept only where it is exact. Chained parameters and _has
+// are resolved here against the upstream, confined to what the token may
+// read, and sent on as plain references. Paging links are rewritten onto
+// this server's base with a MAC binding them to the authorization and
+// to the link. Writes are decided on the stored version, fetched first,
+// and sent with If-Match naming it. Transactions, conditional deletes,
+// and conditional creates and updates for tokens that may not search a
+// whole type are refused: the upstream would evaluate them over
+// everything it holds, or could not apply them atomically with the
+// checks made here.
+//
+// Package fhir is imported by internal/server; it imports store, smart,
+// sampledata, fhirwire and its own upstream.
 package fhir

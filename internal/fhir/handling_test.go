@@ -14,54 +14,56 @@ import (
 // the applied parameters and an outcome entry naming the others. Malformed
 // values of supported parameters are 400 either way (issue 3, "Bad input").
 func TestUnsupportedParameters(t *testing.T) {
-	ts := newTestServer(t, sampleStore(t), fakeVerifier{"all": access("user/*.rs", ""), "pt": access("patient/*.read", p355)})
-	const strict = "Prefer: handling=strict"
-	lab := oracleIDs(t, in("Observation", p355).and(category("laboratory")))
-	for _, tc := range []struct {
-		name, token, path string
-		strictStatus      int      // status under strict handling
-		want              []string // lenient matches
-		self              []string // parameters in the lenient self link, besides _count and _offset
-		ignored           string   // named in the lenient outcome entry
-	}{
-		{"unknown parameter", "pt", "/Observation?foo=bar&category=laboratory", 400, lab, []string{"category"}, `"foo"`},
-		{"unknown modifier", "pt", "/Observation?code:text=x&category=laboratory", 400, lab, []string{"category"}, `"code:text"`},
-		{"parameter of another type", "pt", "/Observation?gender=male&category=laboratory", 400, lab, []string{"category"}, `"gender"`},
-		{"_sort on a parameter that is not a date", "pt", "/Observation?_sort=code&category=laboratory", 400, lab, []string{"category"}, `"_sort"`},
-		{"wildcard _include", "pt", "/Observation?_include=*&category=laboratory", 400, lab, []string{"category"}, `"_include=*"`},
-		{"_include:iterate", "pt", "/Observation?_include:iterate=Observation:patient&category=laboratory", 400, lab, []string{"category"}, `"_include:iterate"`},
-		{"_include of another type", "pt", "/Observation?_include=Encounter:patient&category=laboratory", 400, lab, []string{"category"}, `"_include=Encounter:patient"`},
-		{"two-level chain", "pt", "/Observation?patient.organization.name=x&category=laboratory", 400, lab, []string{"category"}, `"patient.organization.name"`},
-		{"nested _has", "pt", "/Patient?_has:Observation:patient:_has:x=y", 400, []string{"Patient/" + p355}, nil, `"_has:Observation:patient:_has:x"`},
-		{"supported only", "pt", "/Observation?category=laboratory", 200, lab, []string{"category"}, ""},
-		{"system search parameter not common to every type", "pt", "/?_type=Observation,Patient&category=laboratory", 400,
-			oracleIDs(t, in("Observation", p355).or(in("Patient", p355))), []string{"_type"}, `"category"`},
-		{"type history parameter", "all", "/Organization/_history?_since=2020", 400, oracleIDs(t, ofType("Organization")), nil, `"_since"`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			strictAns := fetch(t, ts, tc.token, tc.path, strict)
-			if strictAns.status != tc.strictStatus {
-				t.Errorf("strict: status %d, want %d", strictAns.status, tc.strictStatus)
-			} else if tc.strictStatus == 400 && strictAns.code != "not-supported" {
-				t.Errorf("strict: issue code %q, want not-supported", strictAns.code)
-			}
-			for _, headers := range [][]string{nil, {"Prefer: handling=lenient"}} {
-				got := fetch(t, ts, tc.token, tc.path+"&_count=200", headers...)
-				if got.status != 200 {
-					t.Fatalf("lenient: status %d (%s), want 200", got.status, got.code)
+	forModes(t, func(t *testing.T, m mode) {
+		ts := m.serve(t, sampleStore(t), fakeVerifier{"all": access("user/*.rs", ""), "pt": access("patient/*.read", p355)})
+		const strict = "Prefer: handling=strict"
+		lab := oracleIDs(t, in("Observation", p355).and(category("laboratory")))
+		for _, tc := range []struct {
+			name, token, path string
+			strictStatus      int      // status under strict handling
+			want              []string // lenient matches
+			self              []string // parameters in the lenient self link, besides _count and _offset
+			ignored           string   // named in the lenient outcome entry
+		}{
+			{"unknown parameter", "pt", "/Observation?foo=bar&category=laboratory", 400, lab, []string{"category"}, `"foo"`},
+			{"unknown modifier", "pt", "/Observation?code:text=x&category=laboratory", 400, lab, []string{"category"}, `"code:text"`},
+			{"parameter of another type", "pt", "/Observation?gender=male&category=laboratory", 400, lab, []string{"category"}, `"gender"`},
+			{"_sort on a parameter that is not a date", "pt", "/Observation?_sort=code&category=laboratory", 400, lab, []string{"category"}, `"_sort"`},
+			{"wildcard _include", "pt", "/Observation?_include=*&category=laboratory", 400, lab, []string{"category"}, `"_include=*"`},
+			{"_include:iterate", "pt", "/Observation?_include:iterate=Observation:patient&category=laboratory", 400, lab, []string{"category"}, `"_include:iterate"`},
+			{"_include of another type", "pt", "/Observation?_include=Encounter:patient&category=laboratory", 400, lab, []string{"category"}, `"_include=Encounter:patient"`},
+			{"two-level chain", "pt", "/Observation?patient.organization.name=x&category=laboratory", 400, lab, []string{"category"}, `"patient.organization.name"`},
+			{"nested _has", "pt", "/Patient?_has:Observation:patient:_has:x=y", 400, []string{"Patient/" + p355}, nil, `"_has:Observation:patient:_has:x"`},
+			{"supported only", "pt", "/Observation?category=laboratory", 200, lab, []string{"category"}, ""},
+			{"system search parameter not common to every type", "pt", "/?_type=Observation,Patient&category=laboratory", 400,
+				oracleIDs(t, in("Observation", p355).or(in("Patient", p355))), []string{"_type"}, `"category"`},
+			{"type history parameter", "all", "/Organization/_history?_since=2020", 400, oracleIDs(t, ofType("Organization")), nil, `"_since"`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				strictAns := fetch(t, ts, tc.token, tc.path, strict)
+				if strictAns.status != tc.strictStatus {
+					t.Errorf("strict: status %d, want %d", strictAns.status, tc.strictStatus)
+				} else if tc.strictStatus == 400 && strictAns.code != "not-supported" {
+					t.Errorf("strict: issue code %q, want not-supported", strictAns.code)
 				}
-				if !slices.Equal(got.ids, tc.want) {
-					t.Errorf("lenient: %d matches, want %d", len(got.ids), len(tc.want))
+				for _, headers := range [][]string{nil, {"Prefer: handling=lenient"}} {
+					got := fetch(t, ts, tc.token, tc.path+"&_count=200", headers...)
+					if got.status != 200 {
+						t.Fatalf("lenient: status %d (%s), want 200", got.status, got.code)
+					}
+					if !slices.Equal(got.ids, tc.want) {
+						t.Errorf("lenient: %d matches, want %d", len(got.ids), len(tc.want))
+					}
+					if p := selfParams(t, got.self); !slices.Equal(p, tc.self) {
+						t.Errorf("lenient: self link %s has parameters %v, want %v", got.self, p, tc.self)
+					}
+					if !strings.Contains(got.ignored, tc.ignored) || (tc.ignored == "") != (got.ignored == "") {
+						t.Errorf("lenient: outcome names %q, want %q", got.ignored, tc.ignored)
+					}
 				}
-				if p := selfParams(t, got.self); !slices.Equal(p, tc.self) {
-					t.Errorf("lenient: self link %s has parameters %v, want %v", got.self, p, tc.self)
-				}
-				if !strings.Contains(got.ignored, tc.ignored) || (tc.ignored == "") != (got.ignored == "") {
-					t.Errorf("lenient: outcome names %q, want %q", got.ignored, tc.ignored)
-				}
-			}
-		})
-	}
+			})
+		}
+	})
 }
 
 // selfParams returns the sorted parameter names of a self link, without

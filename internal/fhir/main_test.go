@@ -103,10 +103,19 @@ var testNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 // newTestServer serves st under /fhir with the given tokens.
 func newTestServer(t *testing.T, st store.Resources, tokens fakeVerifier) *httptest.Server {
 	t.Helper()
-	s := New(Config{Store: st, Verifier: tokens, BaseURL: testBase,
-		OAuth: OAuthURIs{Authorize: "http://fhir.test/authorize", Token: "http://fhir.test/token"},
-		Now:   func() time.Time { return testNow }})
+	return serveConfig(t, Config{Store: st, Verifier: tokens})
+}
+
+// serveConfig serves a Server of cfg, on testBase with testNow, under
+// /fhir.
+func serveConfig(t *testing.T, cfg Config) *httptest.Server {
+	t.Helper()
+	cfg.BaseURL = testBase
+	cfg.OAuth = OAuthURIs{Authorize: "http://fhir.test/authorize", Token: "http://fhir.test/token"}
+	cfg.Now = func() time.Time { return testNow }
+	s := New(cfg)
 	mux := http.NewServeMux()
+	mux.Handle("/fhir", http.StripPrefix("/fhir", s))
 	mux.Handle("/fhir/", http.StripPrefix("/fhir", s))
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)

@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -108,32 +109,39 @@ func TestScopesOnSampleData(t *testing.T) {
 		"labpt":    access("patient/Patient.rs patient/Observation.rs?category=laboratory", p355),
 		"chadobs":  access("user/Patient.rs patient/Observation.rs", chad),
 	}
-	ts := newTestServer(t, sampleStore(t), tokens)
-	for _, tc := range scopeCases(t, f) {
-		t.Run(tc.token+"/"+tc.name, func(t *testing.T) {
-			got := fetch(t, ts, tc.token, tc.path)
-			if got.status != tc.status {
-				t.Fatalf("GET %s: status %d (%s), want %d", tc.path, got.status, got.code, tc.status)
+	forModes(t, func(t *testing.T, m mode) {
+		ts := m.serve(t, sampleStore(t), tokens)
+		for _, tc := range scopeCases(t, f) {
+			testScopeCase(t, ts, tc)
+		}
+	})
+}
+
+// testScopeCase runs one case of TestScopesOnSampleData.
+func testScopeCase(t *testing.T, ts *httptest.Server, tc scopeCase) {
+	t.Run(tc.token+"/"+tc.name, func(t *testing.T) {
+		got := fetch(t, ts, tc.token, tc.path)
+		if got.status != tc.status {
+			t.Fatalf("GET %s: status %d (%s), want %d", tc.path, got.status, got.code, tc.status)
+		}
+		if tc.status != 200 {
+			if got.code != tc.code {
+				t.Errorf("issue code %q, want %q", got.code, tc.code)
 			}
-			if tc.status != 200 {
-				if got.code != tc.code {
-					t.Errorf("issue code %q, want %q", got.code, tc.code)
-				}
-				return
-			}
-			t.Logf("%d matches, %d included, withheld %v", len(got.ids), len(got.include), got.withheld)
-			if !slices.Equal(got.ids, tc.want) {
-				t.Errorf("GET %s: matches differ from the sample data\n got  %d %s\n want %d %s",
-					tc.path, len(got.ids), abbrev(got.ids), len(tc.want), abbrev(tc.want))
-			}
-			if !slices.Equal(got.include, tc.include) {
-				t.Errorf("GET %s: included differ\n got  %s\n want %s", tc.path, abbrev(got.include), abbrev(tc.include))
-			}
-			if got.withheld != tc.withheld {
-				t.Errorf("GET %s: withheld outcome = %v, want %v (D-6)", tc.path, got.withheld, tc.withheld)
-			}
-		})
-	}
+			return
+		}
+		t.Logf("%d matches, %d included, withheld %v", len(got.ids), len(got.include), got.withheld)
+		if !slices.Equal(got.ids, tc.want) {
+			t.Errorf("GET %s: matches differ from the sample data\n got  %d %s\n want %d %s",
+				tc.path, len(got.ids), abbrev(got.ids), len(tc.want), abbrev(tc.want))
+		}
+		if !slices.Equal(got.include, tc.include) {
+			t.Errorf("GET %s: included differ\n got  %s\n want %s", tc.path, abbrev(got.include), abbrev(tc.include))
+		}
+		if got.withheld != tc.withheld {
+			t.Errorf("GET %s: withheld outcome = %v, want %v (D-6)", tc.path, got.withheld, tc.withheld)
+		}
+	})
 }
 
 func abbrev(ids []string) string {

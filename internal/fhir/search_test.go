@@ -139,89 +139,95 @@ func firstObs(t *testing.T, patient string) string {
 }
 
 func TestSearchPaging(t *testing.T) {
-	ts := newTestServer(t, sampleStore(t), fakeVerifier{"all": access("user/*.rs", "")})
-	want := count(t, func(e sampleEntry) bool { return e.Type == "Observation" && e.Patient == chad })
-	next := ts.URL + "/fhir/Observation?patient=" + chad + "&_count=7"
-	var ids []string
-	pages := 0
-	for next != "" {
-		resp, body := do(t, http.MethodGet, next, "all", "", nil)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s: status %d: %s", next, resp.StatusCode, body)
-		}
-		b := decodeBundle(t, body)
-		if b.Total != want {
-			t.Errorf("page %d total = %d, want %d", pages, b.Total, want)
-		}
-		self := b.link("self")
-		if !strings.HasPrefix(self, testBase+"/Observation?") || !strings.Contains(self, "_count=7") {
-			t.Errorf("self link = %q", self)
-		}
-		if prev := b.link("previous"); (pages > 0) != (prev != "") {
-			t.Errorf("page %d previous link = %q", pages, prev)
-		}
-		for _, e := range b.Entry {
-			if e.FullURL != testBase+"/Observation/"+e.Resource.ID || e.Search.Mode != "match" {
-				t.Errorf("entry fullUrl %q, mode %q", e.FullURL, e.Search.Mode)
+	forModes(t, func(t *testing.T, m mode) {
+		ts := m.serve(t, sampleStore(t), fakeVerifier{"all": access("user/*.rs", "")})
+		want := count(t, func(e sampleEntry) bool { return e.Type == "Observation" && e.Patient == chad })
+		next := ts.URL + "/fhir/Observation?patient=" + chad + "&_count=7"
+		var ids []string
+		pages := 0
+		for next != "" {
+			resp, body := do(t, http.MethodGet, next, "all", "", nil)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET %s: status %d: %s", next, resp.StatusCode, body)
 			}
-			ids = append(ids, e.Resource.ID)
+			b := decodeBundle(t, body)
+			if b.Total != want {
+				t.Errorf("page %d total = %d, want %d", pages, b.Total, want)
+			}
+			self := b.link("self")
+			if !strings.HasPrefix(self, testBase+"/Observation?") || !strings.Contains(self, "_count=7") {
+				t.Errorf("self link = %q", self)
+			}
+			if prev := b.link("previous"); (pages > 0) != (prev != "") {
+				t.Errorf("page %d previous link = %q", pages, prev)
+			}
+			for _, e := range b.Entry {
+				if e.FullURL != testBase+"/Observation/"+e.Resource.ID || e.Search.Mode != "match" {
+					t.Errorf("entry fullUrl %q, mode %q", e.FullURL, e.Search.Mode)
+				}
+				ids = append(ids, e.Resource.ID)
+			}
+			next = ""
+			if l := b.link("next"); l != "" {
+				next = localURL(ts, l)
+			}
+			pages++
 		}
-		next = ""
-		if l := b.link("next"); l != "" {
-			next = localURL(ts, l)
+		if wantPages := (want + 6) / 7; pages != wantPages {
+			t.Errorf("pages = %d, want %d", pages, wantPages)
 		}
-		pages++
-	}
-	if wantPages := (want + 6) / 7; pages != wantPages {
-		t.Errorf("pages = %d, want %d", pages, wantPages)
-	}
-	if !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != want {
-		t.Errorf("paged through %d ids (sorted %v), want %d distinct", len(ids), slices.IsSorted(ids), want)
-	}
+		if !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != want {
+			t.Errorf("paged through %d ids (sorted %v), want %d distinct", len(ids), slices.IsSorted(ids), want)
+		}
+	})
 }
 
 func TestSearchPost(t *testing.T) {
-	ts := newTestServer(t, sampleStore(t), fakeVerifier{"all": access("user/*.rs", "")})
-	want := count(t, func(e sampleEntry) bool {
-		return e.Type == "Observation" && e.Patient == chad && has(e.Category, "laboratory")
+	forModes(t, func(t *testing.T, m mode) {
+		ts := m.serve(t, sampleStore(t), fakeVerifier{"all": access("user/*.rs", "")})
+		want := count(t, func(e sampleEntry) bool {
+			return e.Type == "Observation" && e.Patient == chad && has(e.Category, "laboratory")
+		})
+		form := url.Values{"patient": {chad}, "category": {"laboratory"}}
+		resp, body := do(t, http.MethodPost, ts.URL+"/fhir/Observation/_search", "all",
+			"application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status = %d: %s", resp.StatusCode, body)
+		}
+		if b := decodeBundle(t, body); b.Total != want {
+			t.Errorf("total = %d, want %d", b.Total, want)
+		}
 	})
-	form := url.Values{"patient": {chad}, "category": {"laboratory"}}
-	resp, body := do(t, http.MethodPost, ts.URL+"/fhir/Observation/_search", "all",
-		"application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status = %d: %s", resp.StatusCode, body)
-	}
-	if b := decodeBundle(t, body); b.Total != want {
-		t.Errorf("total = %d, want %d", b.Total, want)
-	}
 }
 
 // TestCompartmentSearch: GET Patient/{id}/{type} searches the type within
 // that patient's compartment, and never beyond what the token may search.
 func TestCompartmentSearch(t *testing.T) {
-	ts := newTestServer(t, sampleStore(t), fakeVerifier{
-		"all":  access("user/*.rs", ""),
-		"chad": access("patient/Observation.rs", chad),
-	})
-	chadObs := oracleIDs(t, in("Observation", chad))
-	for _, tc := range []struct {
-		name, token, path string
-		status            int
-		want              []string
-	}{
-		{"user scope", "all", "/Patient/" + chad + "/Observation?_count=200", 200, chadObs},
-		{"another patient's compartment", "chad", "/Patient/" + p355 + "/Observation", 200, nil},
-		{"own compartment", "chad", "/Patient/" + chad + "/Observation?_count=200", 200, chadObs},
-		{"with a parameter", "all", "/Patient/" + chad + "/Observation?category=laboratory&_count=200", 200,
-			oracleIDs(t, in("Observation", chad).and(category("laboratory")))},
-		{"a type not granted", "chad", "/Patient/" + chad + "/Condition", 403, nil},
-		{"a type outside compartments", "all", "/Patient/" + chad + "/Organization", 404, nil},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ans := fetch(t, ts, tc.token, tc.path)
-			if ans.status != tc.status || !slices.Equal(ans.ids, tc.want) {
-				t.Errorf("GET %s = %d with %d matches, want %d with %d", tc.path, ans.status, len(ans.ids), tc.status, len(tc.want))
-			}
+	forModes(t, func(t *testing.T, m mode) {
+		ts := m.serve(t, sampleStore(t), fakeVerifier{
+			"all":  access("user/*.rs", ""),
+			"chad": access("patient/Observation.rs", chad),
 		})
-	}
+		chadObs := oracleIDs(t, in("Observation", chad))
+		for _, tc := range []struct {
+			name, token, path string
+			status            int
+			want              []string
+		}{
+			{"user scope", "all", "/Patient/" + chad + "/Observation?_count=200", 200, chadObs},
+			{"another patient's compartment", "chad", "/Patient/" + p355 + "/Observation", 200, nil},
+			{"own compartment", "chad", "/Patient/" + chad + "/Observation?_count=200", 200, chadObs},
+			{"with a parameter", "all", "/Patient/" + chad + "/Observation?category=laboratory&_count=200", 200,
+				oracleIDs(t, in("Observation", chad).and(category("laboratory")))},
+			{"a type not granted", "chad", "/Patient/" + chad + "/Condition", 403, nil},
+			{"a type outside compartments", "all", "/Patient/" + chad + "/Organization", 404, nil},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				ans := fetch(t, ts, tc.token, tc.path)
+				if ans.status != tc.status || !slices.Equal(ans.ids, tc.want) {
+					t.Errorf("GET %s = %d with %d matches, want %d with %d", tc.path, ans.status, len(ans.ids), tc.status, len(tc.want))
+				}
+			})
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/fhir/upstream"
 	"github.com/smartlaunch/smartlaunch/internal/fhirwire"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/sampledata"
@@ -41,7 +42,12 @@ type OAuthURIs struct{ Authorize, Token, Revoke, Introspect, Manage, Register st
 
 // Config configures a Server.
 type Config struct {
-	Store    store.Resources
+	// Store holds the resources served (embedded mode). It is not used
+	// when Upstream is set.
+	Store store.Resources
+	// Upstream, when set, puts the Server in proxy mode: the same API is
+	// served by forwarding to this FHIR server, with the same enforcement.
+	Upstream *upstream.Client
 	Verifier TokenVerifier
 	// BaseURL is the public FHIR base, such as "http://127.0.0.1:8080/fhir"
 	// (no trailing slash); used in fullUrl and paging links.
@@ -73,6 +79,7 @@ type Server struct {
 	now        func() time.Time
 	defs       *definitions
 	capability []byte
+	proxy      *proxy // nil in embedded mode
 }
 
 // New returns a Server. It parses the definitions embedded in package
@@ -99,6 +106,9 @@ func New(cfg Config) *Server {
 		s.now = time.Now
 	}
 	s.capability = capabilityStatement(defs, s.base, cfg.OAuth, s.now())
+	if cfg.Upstream != nil {
+		s.proxy = newProxy(cfg.Upstream, s.capability)
+	}
 	return s
 }
 
@@ -130,6 +140,10 @@ func (s *Server) ServeWithAccess(w http.ResponseWriter, r *http.Request, a Acces
 // token: preflights and the CapabilityStatement. It reports whether it
 // answered.
 func (s *Server) public(w http.ResponseWriter, r *http.Request) bool {
+	if s.proxy != nil && r.URL.Path == "/metadata" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		s.proxyMetadata(w, r)
+		return true
+	}
 	return fhirwire.Public(w, r, cors, s.capability)
 }
 
@@ -164,20 +178,27 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, a Access) {
 // compartment search) and GET Patient/{id}/$everything.
 // Other methods on these paths are answered 405; other operations 400.
 func (s *Server) route(w http.ResponseWriter, r *http.Request, a Access) error {
+	var in interactionServer = s
+	if s.proxy != nil {
+		if strings.Contains(r.URL.RawQuery, pageParam+"=") && r.Method == http.MethodGet {
+			return s.proxyPage(w, r, a)
+		}
+		in = proxied{s}
+	}
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	switch {
 	case len(parts) == 1 && parts[0] == "":
 		return s.methods(w, r, handlers{
-			http.MethodGet:  func() error { return s.searchSystem(w, r, a) },
+			http.MethodGet:  func() error { return in.searchSystem(w, r, a) },
 			http.MethodPost: func() error { return s.bundle(w, r, a) }})
 	case len(parts) == 1 && parts[0] == "_search":
-		return s.methods(w, r, handlers{http.MethodPost: func() error { return s.searchSystem(w, r, a) }})
+		return s.methods(w, r, handlers{http.MethodPost: func() error { return in.searchSystem(w, r, a) }})
 	case len(parts) == 1 && parts[0] == "_history":
-		return s.methods(w, r, handlers{http.MethodGet: func() error { return s.historySystem(w, r, a) }})
+		return s.methods(w, r, handlers{http.MethodGet: func() error { return in.historySystem(w, r, a) }})
 	case len(parts) == 2 && parts[0] == "Patient" && parts[1] == "$everything":
-		return s.methods(w, r, handlers{http.MethodGet: func() error { return s.everything(w, r, a, "") }})
+		return s.methods(w, r, handlers{http.MethodGet: func() error { return in.everything(w, r, a, "") }})
 	case len(parts) == 3 && parts[0] == "Patient" && parts[2] == "$everything":
-		return s.methods(w, r, handlers{http.MethodGet: func() error { return s.everything(w, r, a, parts[1]) }})
+		return s.methods(w, r, handlers{http.MethodGet: func() error { return in.everything(w, r, a, parts[1]) }})
 	case slices.ContainsFunc(parts, func(p string) bool { return strings.HasPrefix(p, "$") }):
 		// An operation the access decision does not model is refused,
 		// never passed on or guessed at.
@@ -189,31 +210,34 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, a Access) error {
 	switch {
 	case len(parts) == 1:
 		return s.methods(w, r, handlers{
-			http.MethodGet:  func() error { return s.search(w, r, a, typ, "") },
-			http.MethodPost: func() error { return s.create(w, r, a, typ) },
-			http.MethodPut:  func() error { return s.update(w, r, a, typ, "") },
-			http.MethodDelete: func() error {
-				return &apiError{Status: http.StatusBadRequest, Code: "not-supported", Diagnostics: "conditional delete is not supported"}
-			}})
+			http.MethodGet:    func() error { return in.search(w, r, a, typ, "") },
+			http.MethodPost:   func() error { return in.create(w, r, a, typ) },
+			http.MethodPut:    func() error { return in.update(w, r, a, typ, "") },
+			http.MethodDelete: conditionalDelete})
 	case len(parts) == 2 && parts[1] == "_search":
-		return s.methods(w, r, handlers{http.MethodPost: func() error { return s.search(w, r, a, typ, "") }})
+		return s.methods(w, r, handlers{http.MethodPost: func() error { return in.search(w, r, a, typ, "") }})
 	case len(parts) == 2 && parts[1] == "_history":
-		return s.methods(w, r, handlers{http.MethodGet: func() error { return s.historyType(w, r, a, typ) }})
+		return s.methods(w, r, handlers{http.MethodGet: func() error { return in.historyType(w, r, a, typ) }})
 	case len(parts) == 2:
 		id := parts[1]
 		return s.methods(w, r, handlers{
-			http.MethodGet:    func() error { return s.read(w, r, a, typ, id) },
-			http.MethodPut:    func() error { return s.update(w, r, a, typ, id) },
-			http.MethodPatch:  func() error { return s.patch(w, r, a, typ, id) },
-			http.MethodDelete: func() error { return s.remove(w, r, a, typ, id) }})
+			http.MethodGet:    func() error { return in.read(w, r, a, typ, id) },
+			http.MethodPut:    func() error { return in.update(w, r, a, typ, id) },
+			http.MethodPatch:  func() error { return in.patch(w, r, a, typ, id) },
+			http.MethodDelete: func() error { return in.remove(w, r, a, typ, id) }})
 	case len(parts) == 3 && typ == "Patient" && s.defs.known(parts[2]):
-		return s.methods(w, r, handlers{http.MethodGet: func() error { return s.search(w, r, a, parts[2], parts[1]) }})
+		return s.methods(w, r, handlers{http.MethodGet: func() error { return in.search(w, r, a, parts[2], parts[1]) }})
 	case len(parts) == 3 && parts[2] == "_history":
-		return s.methods(w, r, handlers{http.MethodGet: func() error { return s.historyInstance(w, r, a, typ, parts[1]) }})
+		return s.methods(w, r, handlers{http.MethodGet: func() error { return in.historyInstance(w, r, a, typ, parts[1]) }})
 	case len(parts) == 4 && parts[2] == "_history":
-		return s.methods(w, r, handlers{http.MethodGet: func() error { return s.vread(w, r, a, typ, parts[1], parts[3]) }})
+		return s.methods(w, r, handlers{http.MethodGet: func() error { return in.vread(w, r, a, typ, parts[1], parts[3]) }})
 	}
 	return notFound("unknown path")
+}
+
+// conditionalDelete answers DELETE /{type}?search, which is not served.
+func conditionalDelete() error {
+	return &apiError{Status: http.StatusBadRequest, Code: "not-supported", Diagnostics: "conditional delete is not supported"}
 }
 
 // handlers serve one path, by method.

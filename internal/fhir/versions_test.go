@@ -45,66 +45,68 @@ func historyVersions(t *testing.T, env writeEnv, path, token string) (int, []str
 // another patient in version 1 and to chad since version 2 shows chad's
 // token version 2 only, and an administrator both.
 func TestHistoryVersions(t *testing.T) {
-	env := newWriteEnv(t)
-	id := env.uscoreObs.ID
-	moved := edit(t, env.uscoreObs.JSON, map[string]any{"subject": subject(chad)})
-	if status, _, body := env.send(t, "PUT", "/Observation/"+id, "admin", moved); status != 200 {
-		t.Fatalf("moving the Observation: %d %.200s", status, body)
-	}
-	// A second resource that chad's token may read in full: updated, then
-	// deleted.
-	mine := env.chadObs.ID
-	env.send(t, "PUT", "/Observation/"+mine, "admin", edit(t, env.chadObs.JSON, map[string]any{"status": "amended"}))
-	if status, _, _ := env.send(t, "DELETE", "/Observation/"+mine, "admin", ""); status != 204 {
-		t.Fatalf("delete: %d", status)
-	}
-	for _, tc := range []struct {
-		name, token, path string
-		status            int
-		want              []string
-	}{
-		{"instance, chad", "chad-rs", "/Observation/" + id + "/_history", 200, []string{id + "/2"}},
-		{"instance, admin", "admin", "/Observation/" + id + "/_history", 200, []string{id + "/2", id + "/1"}},
-		{"instance with a deletion", "chad-rs", "/Observation/" + mine + "/_history", 200,
-			[]string{`DELETE W/"3"`, mine + "/2", mine + "/1"}},
-		{"instance paged", "chad-rs", "/Observation/" + mine + "/_history?_count=1&_offset=1", 200, []string{mine + "/2"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		env := newWriteEnv(t, m)
+		id := env.uscoreObs.ID
+		moved := edit(t, env.uscoreObs.JSON, map[string]any{"subject": subject(chad)})
+		if status, _, body := env.send(t, "PUT", "/Observation/"+id, "admin", moved); status != 200 {
+			t.Fatalf("moving the Observation: %d %.200s", status, body)
+		}
+		// A second resource that chad's token may read in full: updated, then
+		// deleted.
+		mine := env.chadObs.ID
+		env.send(t, "PUT", "/Observation/"+mine, "admin", edit(t, env.chadObs.JSON, map[string]any{"status": "amended"}))
+		if status, _, _ := env.send(t, "DELETE", "/Observation/"+mine, "admin", ""); status != 204 {
+			t.Fatalf("delete: %d", status)
+		}
+		for _, tc := range []struct {
+			name, token, path string
+			status            int
+			want              []string
+		}{
+			{"instance, chad", "chad-rs", "/Observation/" + id + "/_history", 200, []string{id + "/2"}},
+			{"instance, admin", "admin", "/Observation/" + id + "/_history", 200, []string{id + "/2", id + "/1"}},
+			{"instance with a deletion", "chad-rs", "/Observation/" + mine + "/_history", 200,
+				[]string{`DELETE W/"3"`, mine + "/2", mine + "/1"}},
+			{"instance paged", "chad-rs", "/Observation/" + mine + "/_history?_count=1&_offset=1", 200, []string{mine + "/2"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				status, got := historyVersions(t, env, tc.path, tc.token)
+				if status != tc.status || !slices.Equal(got, tc.want) {
+					t.Errorf("GET %s = %d %v, want %d %v", tc.path, status, got, tc.status, tc.want)
+				}
+			})
+		}
+		// Type and system history: chad's token never sees version 1 of the
+		// moved Observation, the administrator does.
+		for _, tc := range []struct {
+			token, path string
+			see1        bool
+		}{
+			{"chad-rs", "/Observation/_history?_count=200", false},
+			{"admin", "/Observation/_history?_count=200", true},
+			{"chad-rs", "/_history?_type=Observation&_count=200", false},
+			{"admin", "/_history?_type=Observation,Patient&_count=200", true},
+		} {
 			status, got := historyVersions(t, env, tc.path, tc.token)
-			if status != tc.status || !slices.Equal(got, tc.want) {
-				t.Errorf("GET %s = %d %v, want %d %v", tc.path, status, got, tc.status, tc.want)
+			if status != 200 || !slices.Contains(got, id+"/2") || slices.Contains(got, id+"/1") != tc.see1 {
+				t.Errorf("%s GET %s = %d, has %s/1: %v, want %v", tc.token, tc.path, status, id, slices.Contains(got, id+"/1"), tc.see1)
 			}
-		})
-	}
-	// Type and system history: chad's token never sees version 1 of the
-	// moved Observation, the administrator does.
-	for _, tc := range []struct {
-		token, path string
-		see1        bool
-	}{
-		{"chad-rs", "/Observation/_history?_count=200", false},
-		{"admin", "/Observation/_history?_count=200", true},
-		{"chad-rs", "/_history?_type=Observation&_count=200", false},
-		{"admin", "/_history?_type=Observation,Patient&_count=200", true},
-	} {
-		status, got := historyVersions(t, env, tc.path, tc.token)
-		if status != 200 || !slices.Contains(got, id+"/2") || slices.Contains(got, id+"/1") != tc.see1 {
-			t.Errorf("%s GET %s = %d, has %s/1: %v, want %v", tc.token, tc.path, status, id, slices.Contains(got, id+"/1"), tc.see1)
+			if tc.token == "chad-rs" && !slices.Contains(got, `DELETE W/"3"`) {
+				t.Errorf("%s GET %s: no deletion entry", tc.token, tc.path)
+			}
 		}
-		if tc.token == "chad-rs" && !slices.Contains(got, `DELETE W/"3"`) {
-			t.Errorf("%s GET %s: no deletion entry", tc.token, tc.path)
+		for _, tc := range []struct {
+			token, vid string
+			status     int
+		}{
+			{"chad-rs", "1", 404}, {"chad-rs", "2", 200}, {"admin", "1", 200}, {"chad-rs", "3", 404},
+		} {
+			if status, _, _ := env.send(t, "GET", "/Observation/"+id+"/_history/"+tc.vid, tc.token, ""); status != tc.status {
+				t.Errorf("%s vread version %s = %d, want %d", tc.token, tc.vid, status, tc.status)
+			}
 		}
-	}
-	for _, tc := range []struct {
-		token, vid string
-		status     int
-	}{
-		{"chad-rs", "1", 404}, {"chad-rs", "2", 200}, {"admin", "1", 200}, {"chad-rs", "3", 404},
-	} {
-		if status, _, _ := env.send(t, "GET", "/Observation/"+id+"/_history/"+tc.vid, tc.token, ""); status != tc.status {
-			t.Errorf("%s vread version %s = %d, want %d", tc.token, tc.vid, status, tc.status)
-		}
-	}
+	})
 }
 
 // TestConditionalWrites: If-None-Exist creates once; a conditional update
@@ -112,7 +114,7 @@ func TestHistoryVersions(t *testing.T) {
 // a search permission on the type, so that they cannot probe what the
 // token may not search.
 func TestConditionalWrites(t *testing.T) {
-	env := newWriteEnv(t)
+	env := newWriteEnv(t, modes[0])
 	body := edit(t, env.chadObs.JSON, map[string]any{"id": nil, "meta": nil,
 		"identifier": []any{map[string]any{"system": "urn:example:lab", "value": "A-1"}}})
 	cond := "If-None-Exist: identifier=urn:example:lab|A-1"

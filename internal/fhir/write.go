@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	jsonpatch "github.com/evanphx/json-patch/v5"
-
 	"github.com/smartlaunch/smartlaunch/internal/fhirwire"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
@@ -350,17 +348,9 @@ func (s *Server) planPatch(ctx context.Context, a Access, typ, id string, patchD
 	if err != nil {
 		return plan{}, err
 	}
-	ops, err := jsonpatch.DecodePatch(patchDoc)
+	patched, err := applyPatch(cur.JSON, patchDoc)
 	if err != nil {
-		return plan{}, invalid("the body is not a JSON Patch document")
-	}
-	opts := jsonpatch.NewApplyOptions()
-	opts.SupportNegativeIndices = false
-	opts.AccumulatedCopySizeLimit = maxResourceBody
-	patched, err := ops.ApplyWithOptions(cur.JSON, opts)
-	if err != nil {
-		return plan{}, &apiError{Status: http.StatusUnprocessableEntity, Code: "processing",
-			Diagnostics: "the JSON Patch cannot be applied to the resource", Cause: err}
+		return plan{}, err
 	}
 	res, err := s.defs.parseResource(patched, typ)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/dpop"
 	"github.com/smartlaunch/smartlaunch/internal/ehr"
 	"github.com/smartlaunch/smartlaunch/internal/fhir"
+	"github.com/smartlaunch/smartlaunch/internal/fhir/upstream"
 	"github.com/smartlaunch/smartlaunch/internal/keys"
 	"github.com/smartlaunch/smartlaunch/internal/oauth"
 	"github.com/smartlaunch/smartlaunch/internal/reminders"
@@ -62,6 +63,10 @@ type Config struct {
 	// link-local addresses (an operator's explicit choice, for apps inside
 	// a private network); cloud metadata addresses are link-local too.
 	AllowPrivateJWKS bool
+	// Upstream, when set, makes the FHIR API a proxy in front of this
+	// FHIR server (fhir.Config.Upstream) instead of serving the store's
+	// resources.
+	Upstream *upstream.Client
 }
 
 // Server is the assembled application.
@@ -175,6 +180,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	fs := fhir.New(fhir.Config{
 		Usage:    rec2,
 		Store:    cfg.Store,
+		Upstream: cfg.Upstream,
 		Verifier: verifier{as},
 		BaseURL:  as.FHIRBase(),
 		OAuth:    fhir.OAuthURIs{Authorize: authorize, Token: token},
@@ -205,6 +211,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	docs.Register(mux)
+	// The base itself, without a slash, takes batches, transactions and
+	// system searches ([base]?_type=...), which a redirect would lose.
+	mux.Handle("/fhir", http.StripPrefix("/fhir", fs))
 	mux.Handle("/fhir/", http.StripPrefix("/fhir", fs))
 	mux.Handle("GET /static/", web.Static())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -33,6 +33,12 @@ type BundleFilter struct {
 	// Each value must be valid JSON. Member order carries no meaning in
 	// JSON, nor in FHIR.
 	Trailer func(kept, dropped int) map[string]json.RawMessage
+
+	// Last, when set, is called once after the last entry, with the
+	// number of entries kept and dropped, and returns entries to append
+	// to the Bundle's own — an OperationOutcome saying what was left out,
+	// for example. They are not counted in kept. Each must be valid JSON.
+	Last func(kept, dropped int) []json.RawMessage
 }
 
 // Copy reads a Bundle from r and writes it to w through the filter,
@@ -82,6 +88,7 @@ type bundleCopy struct {
 	out           *objectWriter
 	written       map[string]bool // top-level members written
 	kept, dropped int
+	entryOpen     bool // the entry array has been started in the output
 	sawEntry      bool
 	sawType       bool
 }
@@ -176,26 +183,50 @@ func (c *bundleCopy) entries() error {
 			c.dropped++
 			continue
 		}
-		if c.kept == 0 {
-			c.out.member("entry", nil)
-			c.out.raw("[")
-		} else {
-			c.out.raw(",")
-		}
-		c.out.value(e)
+		c.writeEntry(e)
 		c.kept++
 		if c.out.err != nil {
 			return fmt.Errorf("upstream: writing the Bundle: %w", c.out.err)
 		}
 	}
-	if c.kept > 0 {
+	c.writeLast()
+	if c.entryOpen {
 		c.out.raw("]")
 	}
 	return c.in.delim(']', "unterminated entry array")
 }
 
-// writeTrailer writes the Trailer's members, in name order.
+// writeEntry writes one entry, starting the entry array with the first.
+func (c *bundleCopy) writeEntry(e json.RawMessage) {
+	if !c.entryOpen {
+		c.entryOpen = true
+		c.out.member("entry", nil)
+		c.out.raw("[")
+	} else {
+		c.out.raw(",")
+	}
+	c.out.value(e)
+}
+
+// writeLast writes the entries Last returns.
+func (c *bundleCopy) writeLast() {
+	if c.Last == nil {
+		return
+	}
+	for _, e := range c.Last(c.kept, c.dropped) {
+		c.writeEntry(e)
+	}
+}
+
+// writeTrailer writes the entries of Last when the Bundle had no entry
+// member, then the Trailer's members, in name order.
 func (c *bundleCopy) writeTrailer() error {
+	if !c.sawEntry {
+		c.writeLast()
+		if c.entryOpen {
+			c.out.raw("]")
+		}
+	}
 	if c.Trailer == nil {
 		return nil
 	}

@@ -325,3 +325,37 @@ func decodeLoose(t *testing.T, b []byte) map[string]any {
 	}
 	return m
 }
+
+// TestBundleFilterLast: entries from Last follow the Bundle's own, in an
+// entry array made for them when the Bundle had none or kept none.
+func TestBundleFilterLast(t *testing.T) {
+	note := json.RawMessage(`{"resource":{"resourceType":"OperationOutcome"}}`)
+	dropOdd := func(e json.RawMessage) (json.RawMessage, bool, error) {
+		return nil, !bytes.Contains(e, []byte(`"odd"`)), nil
+	}
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"after kept entries", `{"resourceType":"Bundle","entry":[{"id":"even"},{"id":"odd"}],"total":2}`,
+			`{"resourceType":"Bundle","entry":[{"id":"even"},` + string(note) + `],"total":2}`},
+		{"none kept", `{"resourceType":"Bundle","entry":[{"id":"odd"}]}`,
+			`{"resourceType":"Bundle","entry":[` + string(note) + `]}`},
+		{"no entry member", `{"resourceType":"Bundle","type":"searchset"}`,
+			`{"resourceType":"Bundle","type":"searchset","entry":[` + string(note) + `]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var calls []int
+			f := BundleFilter{Entry: dropOdd, Last: func(kept, dropped int) []json.RawMessage {
+				calls = append(calls, kept, dropped)
+				return []json.RawMessage{note}
+			}}
+			var out bytes.Buffer
+			if _, _, err := f.Copy(&out, strings.NewReader(tc.in)); err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != tc.want || len(calls) != 2 {
+				t.Errorf("Copy = %s (Last called with %v), want %s", out.String(), calls, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,144 @@
+package fhir
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smartlaunch/smartlaunch/internal/fhir/upstream"
+)
+
+// proxyPair is a proxy and its upstream, for the tests of what only proxy
+// mode does.
+type proxyPair struct {
+	proxy, up *httptest.Server
+}
+
+func newProxyPair(t *testing.T, tokens fakeVerifier) proxyPair {
+	t.Helper()
+	mux := http.NewServeMux()
+	up := httptest.NewServer(mux)
+	t.Cleanup(up.Close)
+	us := New(Config{Store: sampleStore(t), Verifier: upstreamVerifier{}, BaseURL: up.URL + "/fhir",
+		Now: func() time.Time { return testNow }})
+	mux.Handle("/fhir", http.StripPrefix("/fhir", us))
+	mux.Handle("/fhir/", http.StripPrefix("/fhir", us))
+	client, err := upstream.New(upstream.Config{Base: up.URL + "/fhir", Bearer: upstreamSecret, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return proxyPair{proxy: serveConfig(t, Config{Upstream: client, Verifier: tokens}), up: up}
+}
+
+// TestProxyMetadata: the upstream's CapabilityStatement is served with
+// smartlaunch's SMART security section and base, and none of the
+// upstream's own URLs.
+func TestProxyMetadata(t *testing.T) {
+	p := newProxyPair(t, fakeVerifier{})
+	status, body := get(t, p.proxy.URL+"/fhir/metadata", "", nil)
+	var cs struct {
+		ResourceType   string
+		Implementation struct{ URL string }
+		Rest           []struct {
+			Mode     string
+			Security struct {
+				Extension []struct{ URL string }
+				Service   []struct{ Coding []struct{ Code string } }
+			}
+			Resource []struct{ Type string }
+		}
+	}
+	if err := json.Unmarshal(body, &cs); status != 200 || err != nil || cs.ResourceType != "CapabilityStatement" {
+		t.Fatalf("GET /metadata = %d (%v): %.200s", status, err, body)
+	}
+	if cs.Implementation.URL != testBase || len(cs.Rest) != 1 || len(cs.Rest[0].Resource) == 0 {
+		t.Errorf("implementation.url %q, %d rest", cs.Implementation.URL, len(cs.Rest))
+	}
+	if sec := cs.Rest[0].Security; len(sec.Extension) == 0 ||
+		sec.Extension[0].URL != "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris" ||
+		len(sec.Service) == 0 || sec.Service[0].Coding[0].Code != "SMART-on-FHIR" {
+		t.Errorf("security = %+v, want smartlaunch's SMART section", sec)
+	}
+	if strings.Contains(string(body), p.up.URL) {
+		t.Errorf("metadata names the upstream %s", p.up.URL)
+	}
+}
+
+// TestProxyPagingLinks: paging links are rewritten onto smartlaunch's
+// base and bound, by a MAC, to the authorization and the link: another
+// authorization's token or a changed link is refused (403), and no
+// answer names the upstream.
+func TestProxyPagingLinks(t *testing.T) {
+	mine := access("user/*.rs", "")
+	mine.AuthorizationID = "auth-1"
+	other := mine
+	other.AuthorizationID = "auth-2"
+	p := newProxyPair(t, fakeVerifier{"mine": mine, "other": other})
+	status, body := get(t, p.proxy.URL+"/fhir/Observation?patient="+chad+"&_count=5", "mine", nil)
+	if status != 200 || strings.Contains(string(body), p.up.URL) {
+		t.Fatalf("first page: %d, names upstream: %v", status, strings.Contains(string(body), p.up.URL))
+	}
+	var b bundleJSON
+	if err := json.Unmarshal(body, &b); err != nil || len(b.Entry) != 5 {
+		t.Fatalf("first page: %d entries (%v)", len(b.Entry), err)
+	}
+	var next string
+	for _, l := range b.Link {
+		if l.Relation == "next" {
+			next = l.URL
+		}
+	}
+	if !strings.HasPrefix(next, testBase+"/") || !strings.Contains(next, pageParam+"=") {
+		t.Fatalf("next link %q is not a bound link on the proxy", next)
+	}
+	for _, tc := range []struct {
+		name, token, url string
+		status           int
+	}{
+		{"same authorization", "mine", localURL(p.proxy, next), 200},
+		{"another authorization", "other", localURL(p.proxy, next), 403},
+		{"changed link", "mine", strings.Replace(localURL(p.proxy, next), "_count=5", "_count=200", 1), 403},
+	} {
+		if status, _ := get(t, tc.url, tc.token, nil); status != tc.status {
+			t.Errorf("%s: GET next = %d, want %d", tc.name, status, tc.status)
+		}
+	}
+}
+
+// TestProxyUpstreamDown: an upstream that cannot be reached is answered
+// 502 with an OperationOutcome that does not name it.
+func TestProxyUpstreamDown(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	base := down.URL + "/fhir"
+	down.Close()
+	client, err := upstream.New(upstream.Config{Base: base, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := serveConfig(t, Config{Upstream: client, Verifier: fakeVerifier{"all": access("user/*.rs", "")}})
+	for _, path := range []string{"/Patient/" + chad, "/Observation?patient=" + chad, "/metadata"} {
+		status, body := get(t, ts.URL+"/fhir"+path, "all", nil)
+		if status != http.StatusBadGateway || outcomeCode(t, body) != "transient" || strings.Contains(string(body), base) {
+			t.Errorf("GET %s = %d %.200s, want 502 transient", path, status, body)
+		}
+	}
+}
+
+// TestProxyTransactionRefused: a transaction cannot be made atomic with
+// the checks of proxy mode and is refused; a batch is served.
+func TestProxyTransactionRefused(t *testing.T) {
+	p := newProxyPair(t, fakeVerifier{"all": access("user/*.cruds", "")})
+	for _, tc := range []struct {
+		typ    string
+		status int
+	}{{"transaction", 400}, {"batch", 200}} {
+		b := `{"resourceType":"Bundle","type":"` + tc.typ + `","entry":[{"request":{"method":"GET","url":"Patient/` + chad + `"}}]}`
+		resp, body := do(t, "POST", p.proxy.URL+"/fhir", "all", "application/fhir+json", strings.NewReader(b))
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: %d %.200s, want %d", tc.typ, resp.StatusCode, body, tc.status)
+		}
+	}
+}
