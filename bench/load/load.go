@@ -95,8 +95,9 @@ type Server struct {
 	cancel context.CancelFunc
 }
 
-// Start starts a server on 127.0.0.1 with a fresh SQLite store.
-func Start() (*Server, error) {
+// Start starts a server on 127.0.0.1 with a fresh SQLite store; each
+// option may change its configuration first.
+func Start(options ...func(*server.Config)) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	dir, err := os.MkdirTemp("", "smartlaunch-bench-")
 	if err != nil {
@@ -114,7 +115,11 @@ func Start() (*Server, error) {
 		return nil, err
 	}
 	base := "http://" + ln.Addr().String()
-	app, err := server.New(ctx, server.Config{Store: st, BaseURL: base})
+	cfg := server.Config{Store: st, BaseURL: base}
+	for _, o := range options {
+		o(&cfg)
+	}
+	app, err := server.New(ctx, cfg)
 	if err != nil {
 		cancel()
 		return nil, err

@@ -176,9 +176,9 @@ func (p proxied) vread(w http.ResponseWriter, r *http.Request, a Access, typ, id
 }
 
 // fetchResource GETs one resource (or one version, vid) from the upstream
-// and indexes it. A missing resource is not found; one that is not the
-// resource asked for is a bad gateway.
-func (s *Server) fetchResource(ctx context.Context, typ, id, vid string) (store.Resource, error) {
+// and reads it for dec (judged). A missing resource is not found; one
+// that is not the resource asked for is a bad gateway.
+func (s *Server) fetchResource(ctx context.Context, dec decision, typ, id, vid string) (store.Resource, error) {
 	ref := typ + "/" + id
 	if vid != "" {
 		ref += "/_history/" + vid
@@ -201,10 +201,11 @@ func (s *Server) fetchResource(ctx context.Context, typ, id, vid string) (store.
 	if err != nil {
 		return store.Resource{}, upstreamError(err)
 	}
-	res, err := s.indexUpstream(body)
+	res, err := s.judged(body, dec)
 	if err != nil || res.Type != typ || res.ID != id {
 		return store.Resource{}, upstreamError(errors.Join(err, errors.New("upstream answered another resource")))
 	}
+	res.JSON = upstream.RewriteURLs(body, s.proxy.up.Base(), s.base)
 	return res, nil
 }
 
@@ -218,21 +219,33 @@ func (s *Server) proxyGone(ctx context.Context, dec decision, typ, id, vid strin
 	if err != nil || n < 2 {
 		return notFound("resource not found")
 	}
-	prev, err := s.fetchResource(ctx, typ, id, strconv.Itoa(n-1))
+	prev, err := s.fetchResource(ctx, dec, typ, id, strconv.Itoa(n-1))
 	if err != nil || !dec.permits(prev) {
 		return notFound("resource not found")
 	}
 	return errGone
 }
 
-// indexUpstream indexes a resource the upstream sent, keeping its JSON
-// with the upstream's URLs rewritten to this server's base.
-func (s *Server) indexUpstream(body []byte) (store.Resource, error) {
-	r, err := s.indexRaw(body)
-	if err != nil {
-		return r, err
+// judged reads a resource the upstream sent for dec: its type, id and
+// meta, and, unless dec permits every resource, the compartments and
+// index entries dec judges it on (decoding a whole resource is the
+// costliest part of a proxied read).
+func (s *Server) judged(body []byte, dec decision) (store.Resource, error) {
+	if !dec.all {
+		return s.indexRaw(body)
 	}
-	r.JSON = upstream.RewriteURLs(body, s.proxy.up.Base(), s.base)
+	var h struct {
+		ResourceType, ID string
+		Meta             struct{ VersionID, LastUpdated string }
+	}
+	if err := json.Unmarshal(body, &h); err != nil {
+		return store.Resource{}, err
+	}
+	if !s.defs.known(h.ResourceType) || !validID(h.ID) {
+		return store.Resource{}, errors.New("not a resource of a served type")
+	}
+	r := store.Resource{Type: h.ResourceType, ID: h.ID, VersionID: h.Meta.VersionID}
+	r.LastUpdated, _, _ = dateRange(h.Meta.LastUpdated)
 	return r, nil
 }
 
@@ -272,7 +285,7 @@ func (s *Server) proxyRead(w http.ResponseWriter, r *http.Request, a Access, typ
 	if !validID(id) || vid != "" && !validID(vid) {
 		return notFound("resource not found")
 	}
-	res, err := s.fetchResource(r.Context(), typ, id, vid)
+	res, err := s.fetchResource(r.Context(), dec, typ, id, vid)
 	if gone := (*apiError)(nil); errors.As(err, &gone) && gone.Status == http.StatusGone {
 		return s.proxyGone(r.Context(), dec, typ, id, vid)
 	}

@@ -180,7 +180,7 @@ func (s *Server) deletionPermitted(ctx context.Context, d decision, e proxyEntry
 	if err != nil || n < 2 || !validID(id) {
 		return false
 	}
-	prev, err := s.fetchResource(ctx, typ, id, strconv.Itoa(n-1))
+	prev, err := s.fetchResource(ctx, d, typ, id, strconv.Itoa(n-1))
 	return err == nil && d.permits(prev)
 }
 
@@ -230,11 +230,18 @@ func (s *Server) bundleFilter(ctx context.Context, a Access, kind relayKind, ign
 				d := judge(deletedType(e), in)
 				return upstream.RewriteURLs(raw, from, s.base), d != nil && s.deletionPermitted(ctx, *d, e), nil
 			}
-			res, err := s.indexRaw(e.Resource)
-			if err != nil {
+			var typed struct{ ResourceType string }
+			json.Unmarshal(e.Resource, &typed)
+			d := judge(typed.ResourceType, in)
+			if d == nil {
+				withheld = withheld || in == interRead
 				return nil, false, nil
 			}
-			if d := judge(res.Type, in); d == nil || !d.permits(res) {
+			res, err := s.judged(e.Resource, *d)
+			if err != nil || res.Type != typed.ResourceType {
+				return nil, false, nil
+			}
+			if !d.permits(res) {
 				withheld = withheld || in == interRead
 				return nil, false, nil
 			}

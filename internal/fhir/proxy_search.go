@@ -271,7 +271,7 @@ func (s *Server) proxyEverything(w http.ResponseWriter, r *http.Request, a Acces
 	if !validID(id) {
 		return notFound("resource not found")
 	}
-	pat, err := s.fetchResource(r.Context(), "Patient", id, "")
+	pat, err := s.fetchResource(r.Context(), dec, "Patient", id, "")
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func (s *Server) proxyUpdate(w http.ResponseWriter, r *http.Request, a Access, t
 	if !validID(id) {
 		return notFound("resource not found")
 	}
-	cur, err := s.fetchResource(r.Context(), typ, id, "")
+	cur, err := s.fetchResource(r.Context(), dec, typ, id, "")
 	switch {
 	case errors.As(err, new(*apiError)) && err.(*apiError).Status == http.StatusNotFound && !patch:
 		cur = store.Resource{}
@@ -142,7 +142,7 @@ func (s *Server) proxyDelete(w http.ResponseWriter, r *http.Request, a Access, t
 	if !validID(id) {
 		return notFound("resource not found")
 	}
-	cur, err := s.fetchResource(r.Context(), typ, id, "")
+	cur, err := s.fetchResource(r.Context(), dec, typ, id, "")
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,15 @@ import (
 // to is not valid UTF-8, nothing matches, or b is not valid JSON, b itself
 // is returned unchanged; otherwise the result is a new slice.
 func RewriteURLs(b []byte, from, to string) []byte {
-	if from == "" || !utf8.ValidString(from) || !utf8.ValidString(to) || !json.Valid(b) {
+	if from == "" || !utf8.ValidString(from) || !utf8.ValidString(to) {
+		return b
+	}
+	if !bytes.Contains(b, []byte(from)) && bytes.IndexByte(b, '\\') < 0 {
+		// Nothing to rewrite: no plain occurrence, and no escape that
+		// could spell one. The common case, and far cheaper than a scan.
+		return b
+	}
+	if !json.Valid(b) {
 		return b
 	}
 	rw := rewriter{from: []byte(from), to: to}
