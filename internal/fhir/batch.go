@@ -80,8 +80,7 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request, a Access) error 
 		out = s.batch(r, a, in.Entry)
 	case "transaction":
 		if s.proxy != nil {
-			return &apiError{Status: http.StatusBadRequest, Code: "not-supported",
-				Diagnostics: "transactions are not supported in proxy mode: send a batch, or the entries one by one"}
+			return s.proxyTransaction(w, r, a, in.Entry)
 		}
 		if out, err = s.transaction(r, a, in.Entry); err != nil {
 			return err
@@ -130,15 +129,10 @@ func (s *Server) entryRequest(outer *http.Request, e inEntry) (*http.Request, er
 	}
 	body, ctype := []byte(e.Resource), contentType
 	if e.Request.Method == http.MethodPatch {
-		var bin struct{ ResourceType, ContentType, Data string }
-		if err := json.Unmarshal(e.Resource, &bin); err != nil || bin.ResourceType != "Binary" {
-			return nil, invalid("a PATCH entry carries its JSON Patch as a Binary resource")
-		}
 		var err error
-		if body, err = base64.StdEncoding.DecodeString(bin.Data); err != nil {
-			return nil, invalid("the Binary of a PATCH entry is not base64")
+		if body, ctype, err = patchOf(e); err != nil {
+			return nil, err
 		}
-		ctype = bin.ContentType
 	}
 	req, err := http.NewRequestWithContext(outer.Context(), e.Request.Method, "/"+ref, bytes.NewReader(body))
 	if err != nil {
@@ -156,6 +150,20 @@ func (s *Server) entryRequest(outer *http.Request, e inEntry) (*http.Request, er
 		h["Prefer"] = p
 	}
 	return req, nil
+}
+
+// patchOf returns the patch a PATCH entry carries as a Binary resource,
+// and its media type.
+func patchOf(e inEntry) ([]byte, string, error) {
+	var bin struct{ ResourceType, ContentType, Data string }
+	if err := json.Unmarshal(e.Resource, &bin); err != nil || bin.ResourceType != "Binary" {
+		return nil, "", invalid("a PATCH entry carries its JSON Patch as a Binary resource")
+	}
+	body, err := base64.StdEncoding.DecodeString(bin.Data)
+	if err != nil {
+		return nil, "", invalid("the Binary of a PATCH entry is not base64")
+	}
+	return body, bin.ContentType, nil
 }
 
 // recorder captures the answer to one entry.

@@ -96,11 +96,12 @@
 // read, and sent on as plain references. Paging links are rewritten onto
 // this server's base with a MAC binding them to the authorization and
 // to the link. Writes are decided on the stored version, fetched first,
-// and sent with If-Match naming it. Transactions, conditional deletes,
-// and conditional creates and updates for tokens that may not search a
-// whole type are refused: the upstream would evaluate them over
-// everything it holds, or could not apply them atomically with the
-// checks made here.
+// and sent with If-Match naming it; a transaction's entries are decided
+// the same way, one by one, and the Bundle is sent on for the upstream to
+// apply atomically. Reads in a transaction, conditional deletes, and
+// conditional creates and updates for tokens that may not search a whole
+// type are refused: their answers could not be judged before the writes,
+// or the upstream would evaluate them over everything it holds.
 //
 // Package fhir is imported by internal/server; it imports store, smart,
 // sampledata, fhirwire and its own upstream.

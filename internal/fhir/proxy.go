@@ -121,7 +121,7 @@ type interactionServer interface {
 
 // proxied serves the interactions through the upstream (proxy mode).
 // Batch Bundles need nothing of their own: their entries go through route
-// like requests of their own. Transactions are refused (see bundle).
+// like requests of their own; transactions have proxyTransaction.
 type proxied struct{ *Server }
 
 func (p proxied) searchSystem(w http.ResponseWriter, r *http.Request, a Access) error {

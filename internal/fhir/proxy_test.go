@@ -127,9 +127,10 @@ func TestProxyUpstreamDown(t *testing.T) {
 	}
 }
 
-// TestProxyTransactionRefused: a transaction cannot be made atomic with
-// the checks of proxy mode and is refused; a batch is served.
-func TestProxyTransactionRefused(t *testing.T) {
+// TestProxyTransactionReads: a read in a proxied transaction is refused
+// (its answer could not be judged before the writes are made); the same
+// read in a batch is served.
+func TestProxyTransactionReads(t *testing.T) {
 	p := newProxyPair(t, fakeVerifier{"all": access("user/*.cruds", "")})
 	for _, tc := range []struct {
 		typ    string
@@ -139,6 +140,30 @@ func TestProxyTransactionRefused(t *testing.T) {
 		resp, body := do(t, "POST", p.proxy.URL+"/fhir", "all", "application/fhir+json", strings.NewReader(b))
 		if resp.StatusCode != tc.status {
 			t.Errorf("%s: %d %.200s, want %d", tc.typ, resp.StatusCode, body, tc.status)
+		}
+	}
+}
+
+// TestProxyUpstreamTimeout: an upstream that does not answer in time is
+// answered 504, and the request does not hang.
+func TestProxyUpstreamTimeout(t *testing.T) {
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); slow.Close() })
+	client, err := upstream.New(upstream.Config{Base: slow.URL + "/fhir", Timeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := serveConfig(t, Config{Upstream: client, Verifier: fakeVerifier{"all": access("user/*.rs", "")}})
+	for _, path := range []string{"/Patient/" + chad, "/Observation?patient=" + chad} {
+		status, body := get(t, ts.URL+"/fhir"+path, "all", nil)
+		if status != http.StatusGatewayTimeout || outcomeCode(t, body) != "timeout" {
+			t.Errorf("GET %s = %d %.200s, want 504 timeout", path, status, body)
 		}
 	}
 }

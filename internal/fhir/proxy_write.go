@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -13,48 +14,179 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
-// proxyCreate serves POST /{type} through the upstream: the new content
-// must be something the token may create (A-85), exactly as in embedded
-// mode. A conditional create is sent on only for a token that may search
-// every resource of the type, since the upstream searches everything it
-// holds.
-func (s *Server) proxyCreate(w http.ResponseWriter, r *http.Request, a Access, typ string) error {
-	body, err := readBody(w, r, resourceTypes...)
+// upstreamWrite is a write decided under the rules of embedded mode and
+// ready to send to the upstream, alone or as a transaction entry.
+type upstreamWrite struct {
+	method, ref string
+	// body is the resource to send, with this server's URLs turned into
+	// the upstream's.
+	body []byte
+	// ifMatch is the version the decision was made on ("" for none), so
+	// that a versioning upstream refuses the write if the resource
+	// changed in between.
+	ifMatch     string
+	ifNoneExist string
+}
+
+// parseWithRefs decodes and checks a resource of typ, first replacing
+// references to other entries of a transaction (refs: fullUrl to
+// "Type/id") so that they are judged as the resources they will be.
+func (d *definitions) parseWithRefs(body []byte, typ string, refs map[string]string) (map[string]any, error) {
+	res, err := decodeObject(body)
 	if err != nil {
-		return err
+		return nil, invalid("the body is not a JSON object")
 	}
-	res, err := s.defs.parseResource(body, typ)
+	rewriteRefs(res, refs)
+	if err := d.checkResource(res, typ); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// checkCreate decides a create: the new content must be something the
+// token may create (A-85). A conditional create is allowed only to a
+// token that may search every resource of the type, since the upstream
+// searches everything it holds.
+func (s *Server) checkCreate(a Access, typ string, body []byte, ifNoneExist string, refs map[string]string) (upstreamWrite, error) {
+	res, err := s.defs.parseWithRefs(body, typ, refs)
 	if err != nil {
-		return err
+		return upstreamWrite{}, err
 	}
 	now := s.now()
 	dec, err := s.defs.decide(a, typ, interCreate, now)
 	if err != nil {
-		return err
+		return upstreamWrite{}, err
 	}
-	if r.Header.Get("If-None-Exist") != "" {
+	if ifNoneExist != "" {
 		if sd, err := s.defs.decide(a, typ, interSearchType, now); err != nil || !sd.all {
-			return forbidden("in proxy mode, a conditional create needs a scope that allows searching every resource of the type")
+			return upstreamWrite{}, forbidden("in proxy mode, a conditional create needs a scope that allows searching every resource of the type")
 		}
 	}
 	delete(res, "id")
 	nr, err := s.defs.stamp(res, newID(), "1", now)
 	if err != nil {
-		return err
+		return upstreamWrite{}, err
 	}
 	if !dec.permits(nr) {
-		return forbidden("the token may not create this resource: it would be outside the granted scopes or the patient in context")
+		return upstreamWrite{}, forbidden("the token may not create this resource: it would be outside the granted scopes or the patient in context")
 	}
-	return s.forward(w, r, http.MethodPost, typ, body, "")
+	return upstreamWrite{method: http.MethodPost, ref: typ, body: s.upstreamURLs(body), ifNoneExist: ifNoneExist}, nil
 }
 
-// proxyUpdate serves PUT (or, with patch, a JSON Patch) of typ/id through
-// the upstream, under the rules of embedded mode (A-85): the stored
-// version, fetched first, and the new content must both be something the
-// token may update, and If-Match must name the stored version. The write
-// is sent with If-Match naming the version the decision was made on, so a
-// versioning upstream refuses it if the resource changed in between. A
-// patch is applied here and sent as an update.
+// checkUpdate decides an update (or, with patch, a JSON Patch, applied
+// here and sent as an update) of typ/id: the stored version, fetched
+// first, and the new content must both be something the token may update
+// (A-85), and ifMatch, when set, must name the stored version. A resource
+// a patch may not update is answered as missing.
+func (s *Server) checkUpdate(ctx context.Context, a Access, typ, id string, body []byte, patch bool, ifMatch string, refs map[string]string) (upstreamWrite, error) {
+	now := s.now()
+	dec, err := s.defs.decide(a, typ, interUpdate, now)
+	if err != nil {
+		return upstreamWrite{}, err
+	}
+	if !validID(id) {
+		return upstreamWrite{}, notFound("resource not found")
+	}
+	cur, err := s.fetchResource(ctx, dec, typ, id, "")
+	var missing *apiError
+	switch {
+	case errors.As(err, &missing) && missing.Status == http.StatusNotFound && !patch:
+		cur = store.Resource{}
+	case err != nil:
+		return upstreamWrite{}, err
+	case !dec.permits(cur) && patch:
+		return upstreamWrite{}, notFound("resource not found")
+	case !dec.permits(cur):
+		return upstreamWrite{}, forbidden("the token may not update this resource")
+	}
+	if ifMatch != "" && etagVersion(ifMatch) != cur.VersionID {
+		return upstreamWrite{}, preconditionFailed("If-Match does not name the current version")
+	}
+	if patch {
+		if body, err = applyPatch(cur.JSON, body); err != nil {
+			return upstreamWrite{}, err
+		}
+	}
+	res, err := s.defs.parseWithRefs(body, typ, refs)
+	switch {
+	case err != nil && patch:
+		return upstreamWrite{}, &apiError{Status: http.StatusUnprocessableEntity, Code: "processing",
+			Diagnostics: "the patched resource is not valid", Cause: err}
+	case err != nil:
+		return upstreamWrite{}, err
+	}
+	if bodyID, _ := res["id"].(string); bodyID != id && patch {
+		return upstreamWrite{}, &apiError{Status: http.StatusUnprocessableEntity, Code: "processing", Diagnostics: "a patch cannot change the id"}
+	} else if bodyID != id {
+		return upstreamWrite{}, invalid("the resource id must equal the id in the URL")
+	}
+	nr, err := s.defs.stamp(res, id, nextVersion(cur.VersionID), now)
+	if err != nil {
+		return upstreamWrite{}, err
+	}
+	if !dec.permits(nr) {
+		return upstreamWrite{}, forbidden("the token may not update this resource: the new content would be outside the granted scopes or the patient in context")
+	}
+	return upstreamWrite{method: http.MethodPut, ref: typ + "/" + id, body: s.upstreamURLs(body), ifMatch: cur.VersionID}, nil
+}
+
+// checkConditionalUpdate decides PUT /{type}?query, which the upstream
+// evaluates over everything it holds: only for a token that may search,
+// create and update every resource of the type.
+func (s *Server) checkConditionalUpdate(a Access, typ, query string, body []byte) (upstreamWrite, error) {
+	if _, err := s.defs.parseResource(body, typ); err != nil {
+		return upstreamWrite{}, err
+	}
+	now := s.now()
+	for _, in := range []interaction{interSearchType, interUpdate, interCreate} {
+		if dec, err := s.defs.decide(a, typ, in, now); err != nil || !dec.all {
+			return upstreamWrite{}, forbidden("in proxy mode, a conditional update needs scopes that allow searching, creating and updating every resource of the type")
+		}
+	}
+	if query == "" {
+		return upstreamWrite{}, invalid("a conditional update needs a search")
+	}
+	return upstreamWrite{method: http.MethodPut, ref: typ + "?" + query, body: s.upstreamURLs(body)}, nil
+}
+
+// checkDelete decides a delete: a resource the token may not delete is
+// answered as missing (D-4).
+func (s *Server) checkDelete(ctx context.Context, a Access, typ, id, ifMatch string) (upstreamWrite, error) {
+	dec, err := s.defs.decide(a, typ, interDelete, s.now())
+	if err != nil {
+		return upstreamWrite{}, err
+	}
+	if !validID(id) {
+		return upstreamWrite{}, notFound("resource not found")
+	}
+	cur, err := s.fetchResource(ctx, dec, typ, id, "")
+	if err != nil {
+		return upstreamWrite{}, err
+	}
+	if !dec.permits(cur) {
+		return upstreamWrite{}, notFound("resource not found")
+	}
+	if ifMatch != "" && etagVersion(ifMatch) != cur.VersionID {
+		return upstreamWrite{}, preconditionFailed("If-Match does not name the current version")
+	}
+	return upstreamWrite{method: http.MethodDelete, ref: typ + "/" + id, ifMatch: cur.VersionID}, nil
+}
+
+// proxyCreate serves POST /{type} through the upstream (checkCreate).
+func (s *Server) proxyCreate(w http.ResponseWriter, r *http.Request, a Access, typ string) error {
+	body, err := readBody(w, r, resourceTypes...)
+	if err != nil {
+		return err
+	}
+	uw, err := s.checkCreate(a, typ, body, r.Header.Get("If-None-Exist"), nil)
+	if err != nil {
+		return err
+	}
+	return s.forward(w, r, uw)
+}
+
+// proxyUpdate serves PUT (or, with patch, PATCH) of typ/id through the
+// upstream (checkUpdate).
 func (s *Server) proxyUpdate(w http.ResponseWriter, r *http.Request, a Access, typ, id string, patch bool) error {
 	types := resourceTypes
 	if patch {
@@ -64,54 +196,34 @@ func (s *Server) proxyUpdate(w http.ResponseWriter, r *http.Request, a Access, t
 	if err != nil {
 		return err
 	}
-	now := s.now()
-	dec, err := s.defs.decide(a, typ, interUpdate, now)
+	uw, err := s.checkUpdate(r.Context(), a, typ, id, body, patch, r.Header.Get("If-Match"), nil)
 	if err != nil {
 		return err
 	}
-	if !validID(id) {
-		return notFound("resource not found")
-	}
-	cur, err := s.fetchResource(r.Context(), dec, typ, id, "")
-	switch {
-	case errors.As(err, new(*apiError)) && err.(*apiError).Status == http.StatusNotFound && !patch:
-		cur = store.Resource{}
-	case err != nil:
-		return err
-	case !dec.permits(cur) && patch:
-		return notFound("resource not found")
-	case !dec.permits(cur):
-		return forbidden("the token may not update this resource")
-	}
-	if im := r.Header.Get("If-Match"); im != "" && etagVersion(im) != cur.VersionID {
-		return preconditionFailed("If-Match does not name the current version")
-	}
-	if patch {
-		if body, err = applyPatch(cur.JSON, body); err != nil {
-			return err
-		}
-	}
-	res, err := s.defs.parseResource(body, typ)
-	switch {
-	case err != nil && patch:
-		return &apiError{Status: http.StatusUnprocessableEntity, Code: "processing",
-			Diagnostics: "the patched resource is not valid", Cause: err}
-	case err != nil:
-		return err
-	}
-	if bodyID, _ := res["id"].(string); bodyID != id && patch {
-		return &apiError{Status: http.StatusUnprocessableEntity, Code: "processing", Diagnostics: "a patch cannot change the id"}
-	} else if bodyID != id {
-		return invalid("the resource id must equal the id in the URL")
-	}
-	nr, err := s.defs.stamp(res, id, nextVersion(cur.VersionID), now)
+	return s.forward(w, r, uw)
+}
+
+// proxyConditionalUpdate serves PUT /{type}?search through the upstream
+// (checkConditionalUpdate).
+func (s *Server) proxyConditionalUpdate(w http.ResponseWriter, r *http.Request, a Access, typ string) error {
+	body, err := readBody(w, r, resourceTypes...)
 	if err != nil {
 		return err
 	}
-	if !dec.permits(nr) {
-		return forbidden("the token may not update this resource: the new content would be outside the granted scopes or the patient in context")
+	uw, err := s.checkConditionalUpdate(a, typ, r.URL.RawQuery, body)
+	if err != nil {
+		return err
 	}
-	return s.forward(w, r, http.MethodPut, typ+"/"+id, upstream.RewriteURLs(body, s.base, s.proxy.up.Base()), cur.VersionID)
+	return s.forward(w, r, uw)
+}
+
+// proxyDelete serves DELETE of typ/id through the upstream (checkDelete).
+func (s *Server) proxyDelete(w http.ResponseWriter, r *http.Request, a Access, typ, id string) error {
+	uw, err := s.checkDelete(r.Context(), a, typ, id, r.Header.Get("If-Match"))
+	if err != nil {
+		return err
+	}
+	return s.forward(w, r, uw)
 }
 
 // applyPatch applies a JSON Patch document to a resource.
@@ -131,46 +243,25 @@ func applyPatch(doc, patchDoc []byte) ([]byte, error) {
 	return out, nil
 }
 
-// proxyDelete serves DELETE of typ/id through the upstream: a resource
-// the token may not delete is answered as missing (D-4); the delete is
-// sent with If-Match naming the version judged.
-func (s *Server) proxyDelete(w http.ResponseWriter, r *http.Request, a Access, typ, id string) error {
-	dec, err := s.defs.decide(a, typ, interDelete, s.now())
-	if err != nil {
-		return err
-	}
-	if !validID(id) {
-		return notFound("resource not found")
-	}
-	cur, err := s.fetchResource(r.Context(), dec, typ, id, "")
-	if err != nil {
-		return err
-	}
-	if !dec.permits(cur) {
-		return notFound("resource not found")
-	}
-	if im := r.Header.Get("If-Match"); im != "" && etagVersion(im) != cur.VersionID {
-		return preconditionFailed("If-Match does not name the current version")
-	}
-	return s.forward(w, r, http.MethodDelete, typ+"/"+id, nil, cur.VersionID)
-}
-
-// forward sends a write to the upstream, with If-Match naming version
-// when set, and relays the answer with its URLs on this server's base.
-func (s *Server) forward(w http.ResponseWriter, r *http.Request, method, ref string, body []byte, version string) error {
+// forward sends a decided write to the upstream and relays the answer
+// with its URLs on this server's base. A conflict the upstream reports
+// (the resource changed after it was judged) is 409, or 412 when the
+// client named the version it expected.
+func (s *Server) forward(w http.ResponseWriter, r *http.Request, uw upstreamWrite) error {
 	h := http.Header{}
-	for _, name := range []string{"Prefer", "If-None-Exist"} {
-		if v := r.Header.Get(name); v != "" {
-			h.Set(name, v)
-		}
+	if v := r.Header.Get("Prefer"); v != "" {
+		h.Set("Prefer", v)
 	}
-	if body != nil {
+	if uw.ifNoneExist != "" {
+		h.Set("If-None-Exist", uw.ifNoneExist)
+	}
+	if uw.body != nil {
 		h.Set("Content-Type", contentType)
 	}
-	if version != "" {
-		h.Set("If-Match", `W/"`+version+`"`)
+	if uw.ifMatch != "" {
+		h.Set("If-Match", `W/"`+uw.ifMatch+`"`)
 	}
-	resp, err := s.proxy.up.Do(r.Context(), method, ref, h, body)
+	resp, err := s.proxy.up.Do(r.Context(), uw.method, uw.ref, h, uw.body)
 	if err != nil {
 		return upstreamError(err)
 	}
@@ -199,6 +290,12 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, method, ref str
 	return nil
 }
 
+// upstreamURLs turns this server's absolute URLs in a resource into the
+// upstream's.
+func (s *Server) upstreamURLs(body []byte) []byte {
+	return upstream.RewriteURLs(body, s.base, s.proxy.up.Base())
+}
+
 // localURL turns an absolute URL under the upstream base into the same
 // URL under this server's base; other values are returned as they are.
 func (s *Server) localURL(u string) string {
@@ -206,27 +303,4 @@ func (s *Server) localURL(u string) string {
 		return s.base + rest
 	}
 	return u
-}
-
-// proxyConditionalUpdate serves PUT /{type}?search through the upstream,
-// which searches everything it holds: only for a token that may search,
-// and update, every resource of the type.
-func (s *Server) proxyConditionalUpdate(w http.ResponseWriter, r *http.Request, a Access, typ string) error {
-	body, err := readBody(w, r, resourceTypes...)
-	if err != nil {
-		return err
-	}
-	if _, err := s.defs.parseResource(body, typ); err != nil {
-		return err
-	}
-	now := s.now()
-	for _, in := range []interaction{interSearchType, interUpdate, interCreate} {
-		if dec, err := s.defs.decide(a, typ, in, now); err != nil || !dec.all {
-			return forbidden("in proxy mode, a conditional update needs scopes that allow searching, creating and updating every resource of the type")
-		}
-	}
-	if r.URL.RawQuery == "" {
-		return invalid("a conditional update needs a search")
-	}
-	return s.forward(w, r, http.MethodPut, typ+"?"+r.URL.RawQuery, upstream.RewriteURLs(body, s.base, s.proxy.up.Base()), "")
 }
