@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -32,7 +34,22 @@ func main() {
 	rounds := flag.Int("rounds", 2, "times each case runs, direct and proxied alternating")
 	only := flag.String("cases", "read,search", "comma-separated cases to run")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (both servers included) to this file")
+	split := flag.Bool("split", false, "run the upstream in a process of its own on CPU 1 and the proxy and load on CPU 0 (taskset), as if the upstream had a machine of its own")
+	role := flag.String("role", "", "internal: upstream (serve the upstream, print its URL, stop when stdin closes)")
+	upBase := flag.String("upstream-base", "", "internal: the base URL of an upstream started by -split")
 	flag.Parse()
+	switch {
+	case *role == "upstream":
+		if err := serveUpstream(); err != nil {
+			log.Fatal(err)
+		}
+		return
+	case *split:
+		if err := runSplit(); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if *profile != "" {
 		f, err := os.Create(*profile)
 		if err != nil {
@@ -43,7 +60,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*c, *d, *rounds, strings.Split(*only, ",")); err != nil {
+	if err := run(*c, *d, *rounds, strings.Split(*only, ","), *upBase); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -53,24 +70,19 @@ const (
 	patient = "355" // Inferno's US Core patient in the sample data
 )
 
-func run(c int, d time.Duration, rounds int, only []string) error {
+func run(c int, d time.Duration, rounds int, only []string, upBase string) error {
 	ctx := context.Background()
-	up, err := load.Start()
-	if err != nil {
-		return err
-	}
-	defer up.Close()
-	if _, err := fhir.Load(ctx, up.Store, sampledata.FS); err != nil {
-		return err
-	}
-	for _, id := range []string{"proxy", "app"} {
-		if err := up.Store.CreateClient(ctx, store.Client{ID: id, Name: id, Type: store.ClientConfidentialSymmetric,
-			SecretHash: store.Hash(secret), Scope: "system/*.rs"}); err != nil {
+	direct := &target{base: upBase, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	if upBase == "" {
+		up, err := startUpstream(ctx)
+		if err != nil {
 			return err
 		}
+		defer up.Close()
+		direct = &target{base: up.Base, client: up.Client}
 	}
-	client, err := upstream.New(upstream.Config{Base: up.Base + "/fhir", ClientCredentials: &clientcredentials.Config{
-		ClientID: "proxy", ClientSecret: secret, TokenURL: up.Base + "/token", Scopes: []string{"system/*.rs"}}})
+	client, err := upstream.New(upstream.Config{Base: direct.base + "/fhir", ClientCredentials: &clientcredentials.Config{
+		ClientID: "proxy", ClientSecret: secret, TokenURL: direct.base + "/token", Scopes: []string{"system/*.rs"}}})
 	if err != nil {
 		return err
 	}
@@ -83,13 +95,11 @@ func run(c int, d time.Duration, rounds int, only []string) error {
 		SecretHash: store.Hash(secret), Scope: "system/*.rs"}); err != nil {
 		return err
 	}
-	targets := map[string]*target{}
-	for name, srv := range map[string]*load.Server{"direct": up, "proxy": px} {
-		tok, err := token(srv)
-		if err != nil {
+	targets := map[string]*target{"direct": direct, "proxy": {base: px.Base, client: px.Client}}
+	for name, t := range targets {
+		if t.token, err = token(t); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		targets[name] = &target{srv: srv, token: tok}
 	}
 	fmt.Fprintf(os.Stdout, "FHIR read and search, direct to the upstream and through the proxy, concurrency %d, %v per run\n", c, d)
 	load.Header(os.Stdout)
@@ -123,16 +133,86 @@ func run(c int, d time.Duration, rounds int, only []string) error {
 
 // target is one server the requests go to, with its token.
 type target struct {
-	srv   *load.Server
-	token string
+	base, token string
+	client      *http.Client
+}
+
+// startUpstream starts the upstream: a smartlaunch server holding the
+// sample data, with the confidential clients "proxy" and "app".
+func startUpstream(ctx context.Context) (*load.Server, error) {
+	up, err := load.Start()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := fhir.Load(ctx, up.Store, sampledata.FS); err != nil {
+		up.Close()
+		return nil, err
+	}
+	for _, id := range []string{"proxy", "app"} {
+		if err := up.Store.CreateClient(ctx, store.Client{ID: id, Name: id, Type: store.ClientConfidentialSymmetric,
+			SecretHash: store.Hash(secret), Scope: "system/*.rs"}); err != nil {
+			up.Close()
+			return nil, err
+		}
+	}
+	return up, nil
+}
+
+// serveUpstream is the upstream process of -split: it prints the
+// upstream's base URL and serves until its standard input closes.
+func serveUpstream() error {
+	up, err := startUpstream(context.Background())
+	if err != nil {
+		return err
+	}
+	defer up.Close()
+	fmt.Println(up.Base)
+	_, err = io.Copy(io.Discard, os.Stdin)
+	return err
+}
+
+// runSplit runs the upstream on CPU 1 and this tool, with the proxy, on
+// CPU 0, each in a process of its own.
+func runSplit() error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	up := exec.Command("taskset", "-c", "1", self, "-role", "upstream")
+	up.Stderr = os.Stderr
+	stdin, err := up.StdinPipe()
+	if err != nil {
+		return err
+	}
+	out, err := up.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := up.Start(); err != nil {
+		return err
+	}
+	defer func() { stdin.Close(); up.Wait() }()
+	base, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("upstream process: %w", err)
+	}
+	var args []string
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name != "split" {
+			args = append(args, "-"+f.Name+"="+f.Value.String())
+		}
+	})
+	bench := exec.Command("taskset", append([]string{"-c", "0", self, "-upstream-base", strings.TrimSpace(base)}, args...)...)
+	bench.Stdout, bench.Stderr = os.Stdout, os.Stderr
+	return bench.Run()
 }
 
 var errStatus = errors.New("unexpected status")
 
 func (t *target) get(path string) error {
-	req, _ := http.NewRequest(http.MethodGet, t.srv.Base+path, nil)
+	req, _ := http.NewRequest(http.MethodGet, t.base+path, nil)
 	req.Header.Set("Authorization", "Bearer "+t.token)
-	resp, err := t.srv.Client.Do(req)
+	resp, err := t.client.Do(req)
 	if err != nil {
 		return err
 	}
@@ -147,12 +227,12 @@ func (t *target) get(path string) error {
 }
 
 // token gets a system/*.rs access token of client "app".
-func token(srv *load.Server) (string, error) {
+func token(t *target) (string, error) {
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"system/*.rs"}}
-	req, _ := http.NewRequest(http.MethodPost, srv.Base+"/token", strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, t.base+"/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth("app", secret)
-	resp, err := srv.Client.Do(req)
+	resp, err := t.client.Do(req)
 	if err != nil {
 		return "", err
 	}
