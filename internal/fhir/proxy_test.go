@@ -2,13 +2,16 @@ package fhir
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/smartlaunch/smartlaunch/internal/fhir/upstream"
+	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
 // proxyPair is a proxy and its upstream, for the tests of what only proxy
@@ -165,5 +168,46 @@ func TestProxyUpstreamTimeout(t *testing.T) {
 		if status != http.StatusGatewayTimeout || outcomeCode(t, body) != "timeout" {
 			t.Errorf("GET %s = %d %.200s, want 504 timeout", path, status, body)
 		}
+	}
+}
+
+// TestUpstreamResources: in proxy mode the patient picker and the EHR
+// simulator read patients and launch context from the upstream, through a
+// read-only store.Resources.
+func TestUpstreamResources(t *testing.T) {
+	mux := http.NewServeMux()
+	up := httptest.NewServer(mux)
+	t.Cleanup(up.Close)
+	st := sampleStore(t)
+	us := New(Config{Store: st, Verifier: upstreamVerifier{}, BaseURL: up.URL + "/fhir"})
+	mux.Handle("/fhir/", http.StripPrefix("/fhir", us))
+	client := must(upstream.New(upstream.Config{Base: up.URL + "/fhir", Bearer: upstreamSecret}))
+	res := New(Config{Upstream: client, Verifier: fakeVerifier{}, BaseURL: testBase}).UpstreamResources()
+	if New(Config{Store: st, Verifier: fakeVerifier{}, BaseURL: testBase}).UpstreamResources() != nil {
+		t.Error("embedded mode has UpstreamResources")
+	}
+	ctx := t.Context()
+	pat, err := res.GetResource(ctx, "Patient", chad)
+	if err != nil || pat.ID != chad || !slices.Contains(pat.Patients, chad) || strings.Contains(string(pat.JSON), up.URL) {
+		t.Errorf("GetResource(Patient, chad) = %s %v %v", pat.ID, pat.Patients, err)
+	}
+	if _, err := res.GetResource(ctx, "Patient", "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetResource(missing) error = %v, want ErrNotFound", err)
+	}
+	for _, q := range []store.ResourceQuery{
+		{Type: "Patient", Count: 5},
+		{Type: "Observation", Patient: chad, Count: 200},
+	} {
+		got, total, err := res.SearchResources(ctx, q)
+		want, wantTotal, _ := st.SearchResources(ctx, q)
+		if err != nil || total != wantTotal || len(got) != len(want) {
+			t.Errorf("SearchResources(%+v) = %d of %d (%v), want %d of %d", q, len(got), total, err, len(want), wantTotal)
+		}
+	}
+	if _, _, err := res.SearchResources(ctx, store.ResourceQuery{Type: "Patient", Filters: []store.Filter{{Param: "gender"}}}); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("SearchResources with filters error = %v, want ErrReadOnly", err)
+	}
+	if err := res.PutResources(ctx, nil); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("PutResources error = %v, want ErrReadOnly", err)
 	}
 }

@@ -162,19 +162,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	secret, err := ks.DeriveSecret("consent cookie")
-	if err != nil {
-		return nil, err
-	}
-	cp, err := consent.New(consent.Config{
-		Store: cfg.Store, Pages: pages, Secret: secret, ContinuePath: "/authorize/continue",
-		SecureCookies: base.Scheme == "https", Sessions: sessions, Texts: texts, Locales: locales, Audit: rec,
-		ManagePath: "/account", Reminders: rems,
-		Logger: cfg.Logger.With("component", "consent"), Now: cfg.Now,
-	})
-	if err != nil {
-		return nil, err
-	}
 	authorize, token := as.Endpoints()
 	rec2 := usage.New(cfg.Store, cfg.Now)
 	fs := fhir.New(fhir.Config{
@@ -188,7 +175,26 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Now:      cfg.Now,
 	})
 
-	sim, err := ehr.New(ehr.Config{Store: cfg.Store, Pages: pages, Sessions: sessions, Verifier: bearerVerifier{as}, Reminders: rems,
+	// The patient picker and the EHR simulator look patients up where the
+	// FHIR API serves them from: the upstream, in proxy mode.
+	var data store.Store = cfg.Store
+	if res := fs.UpstreamResources(); res != nil {
+		data = proxiedStore{Store: cfg.Store, res: res}
+	}
+	secret, err := ks.DeriveSecret("consent cookie")
+	if err != nil {
+		return nil, err
+	}
+	cp, err := consent.New(consent.Config{
+		Store: data, Pages: pages, Secret: secret, ContinuePath: "/authorize/continue",
+		SecureCookies: base.Scheme == "https", Sessions: sessions, Texts: texts, Locales: locales, Audit: rec,
+		ManagePath: "/account", Reminders: rems,
+		Logger: cfg.Logger.With("component", "consent"), Now: cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	sim, err := ehr.New(ehr.Config{Store: data, Pages: pages, Sessions: sessions, Verifier: bearerVerifier{as}, Reminders: rems,
 		Issuer: strings.TrimSuffix(cfg.BaseURL, "/"), FHIRBase: as.FHIRBase(), Logger: cfg.Logger.With("component", "ehr"), Now: cfg.Now})
 	if err != nil {
 		return nil, err
