@@ -151,7 +151,7 @@ func (s *Server) public(w http.ResponseWriter, r *http.Request) bool {
 var cors = fhirwire.CORS{
 	Methods: "GET, POST, PUT, PATCH, DELETE, OPTIONS",
 	Headers: "Authorization, Content-Type, Accept, DPoP, Prefer, If-None-Match, If-Modified-Since, If-Match, If-None-Exist",
-	Expose:  "WWW-Authenticate, Location, Content-Location, ETag, Last-Modified",
+	Expose:  "WWW-Authenticate, Location, Content-Location, ETag, Last-Modified, DPoP-Nonce",
 }
 
 // serve routes an authorized request and writes any error.

@@ -118,11 +118,13 @@ func TestCORS(t *testing.T) {
 	resp.Body.Close()
 	h := resp.Header
 	if resp.StatusCode != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "https://app.example" ||
-		!strings.Contains(h.Get("Access-Control-Allow-Headers"), "Authorization") {
+		!strings.Contains(h.Get("Access-Control-Allow-Headers"), "Authorization") ||
+		!strings.Contains(h.Get("Access-Control-Allow-Methods"), "PATCH") || !strings.Contains(h.Get("Access-Control-Allow-Headers"), "If-Match") {
 		t.Errorf("preflight = %d %v", resp.StatusCode, h)
 	}
 	resp, _ = do(t, http.MethodGet, ts.URL+"/fhir/Patient/"+chad, "all", "", nil)
-	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "WWW-Authenticate") ||
+	expose := resp.Header.Get("Access-Control-Expose-Headers")
+	if resp.StatusCode != 200 || !strings.Contains(expose, "WWW-Authenticate") || !strings.Contains(expose, "DPoP-Nonce") ||
 		resp.Header.Get("ETag") != `W/"1"` {
 		t.Errorf("read = %d %v", resp.StatusCode, resp.Header)
 	}
