@@ -1,0 +1,46 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/smartlaunch/smartlaunch/internal/store"
+)
+
+// AppendAuditEvent implements store.AuditEvents.
+func (db *DB) AppendAuditEvent(ctx context.Context, e store.AuditEvent) (store.AuditEvent, error) {
+	if e.At.IsZero() {
+		return e, wrap("append audit event", errZeroTime)
+	}
+	err := db.pool.QueryRow(ctx,
+		`INSERT INTO audit_events (at, type, user_id, client_id, authorization_id, detail)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		micros(e.At), e.Type, e.UserID, e.ClientID, e.AuthorizationID, e.Detail).Scan(&e.ID)
+	return e, wrap("append audit event", err)
+}
+
+// ListAuditEvents implements store.AuditEvents.
+func (db *DB) ListAuditEvents(ctx context.Context, q store.AuditQuery) ([]store.AuditEvent, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	var since int64
+	if !q.Since.IsZero() {
+		since = q.Since.UnixMicro()
+	}
+	out, err := queryAll(ctx, db.pool, func(r pgx.Row) (store.AuditEvent, error) {
+		var (
+			e  store.AuditEvent
+			at *int64
+		)
+		err := r.Scan(&e.ID, &at, &e.Type, &e.UserID, &e.ClientID, &e.AuthorizationID, &e.Detail)
+		e.At = timeOf(at)
+		return e, err
+	}, `SELECT id, at, type, user_id, client_id, authorization_id, detail FROM audit_events
+		WHERE ($1::text = '' OR user_id = $1) AND ($2::text = '' OR authorization_id = $2) AND at >= $3
+		ORDER BY id LIMIT $4`,
+		q.UserID, q.AuthorizationID, since, limit)
+	return out, wrap("list audit events", err)
+}
