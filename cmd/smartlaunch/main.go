@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/smartlaunch/smartlaunch/internal/store"
+	"github.com/smartlaunch/smartlaunch/internal/store/postgres"
 	"github.com/smartlaunch/smartlaunch/internal/store/sqlite"
 )
 
@@ -36,6 +38,7 @@ commands:
   serve        run the SMART on FHIR server
   client add|list|show|update|remove|rotate-secret   manage apps
   user add     create a user            version       print the version
+  migrate      apply the store's schema migrations (PostgreSQL: $SMARTLAUNCH_DATABASE_URL)
   scopes explain   say scopes in plain words (--lang en|es|fr|de)
   scopes lint      check an app's scope request; suggest the fewest, clearest (--max N, --json)
 
@@ -62,6 +65,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return sub(ctx, "user", rest, stdin, stdout, stderr, map[string]command{"add": userAdd})
 	case "scopes":
 		return sub(ctx, "scopes", rest, stdin, stdout, stderr, map[string]command{"explain": scopesExplain, "lint": scopesLint})
+	case "migrate":
+		return migrateCmd(ctx, rest, stdout)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
@@ -98,12 +103,65 @@ func versionString() string {
 // defaultData is the data directory when --data is not given.
 const defaultData = "./smartlaunch-data"
 
-// openStore opens (creating if needed) the SQLite database in dir.
-func openStore(ctx context.Context, dir string) (*sqlite.DB, error) {
+// dbStore is what the commands need of a store backend.
+type dbStore interface {
+	store.Store
+	Close() error
+}
+
+// databaseURL is the PostgreSQL DSN the environment names:
+// $SMARTLAUNCH_DATABASE_URL, or the contents of the file
+// $SMARTLAUNCH_DATABASE_URL_FILE (a DSN usually holds a password); "" for
+// none.
+func databaseURL() (string, error) {
+	return secret(os.Getenv("SMARTLAUNCH_DATABASE_URL_FILE"), "SMARTLAUNCH_DATABASE_URL", "$SMARTLAUNCH_DATABASE_URL_FILE")
+}
+
+// openStore opens the store: PostgreSQL when the environment names one
+// (databaseURL), with its schema migrated; otherwise the SQLite database
+// in dir, created if needed.
+func openStore(ctx context.Context, dir string) (dbStore, error) {
+	return openStoreWith(ctx, dir, true)
+}
+
+// openStoreWith is openStore; with migrate false, a PostgreSQL store whose
+// schema is behind is refused instead of migrated (the embedded SQLite
+// store always migrates).
+func openStoreWith(ctx context.Context, dir string, migrate bool) (dbStore, error) {
+	dsn, err := databaseURL()
+	switch {
+	case err != nil:
+		return nil, err
+	case dsn != "" && migrate:
+		return postgres.Open(ctx, dsn)
+	case dsn != "":
+		return postgres.OpenNoMigrate(ctx, dsn)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	return sqlite.Open(ctx, filepath.Join(dir, "smartlaunch.db"))
+}
+
+// migrateCmd applies the store's pending schema migrations and exits:
+// for a PostgreSQL store served with --migrate=off, run once per upgrade.
+func migrateCmd(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	data := fs.String("data", defaultData, "data directory of the SQLite store (when no PostgreSQL store is named)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	st, err := openStoreWith(ctx, *data, true)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer st.Close()
+	kind := "SQLite in " + *data
+	if _, ok := st.(*postgres.DB); ok {
+		kind = "PostgreSQL"
+	}
+	fmt.Fprintf(stdout, "schema up to date (%s)\n", kind)
+	return nil
 }
 
 // stringsFlag collects a repeatable flag.

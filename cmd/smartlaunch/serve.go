@@ -38,6 +38,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	smtpPassFile := fs.String("smtp-password-file", "", "file holding the SMTP password")
 	allowPrivate := fs.Bool("allow-private-jwks-uri", false, "let apps' jwks_uri point at private and link-local addresses (off: such fetches are refused)")
 	unexplainable := fs.String("unexplainable-scopes", "warn", "scopes that cannot be said in one plain sentence: warn (show with a warning and the raw text) or refuse (invalid_scope)")
+	migrate := fs.String("migrate", "auto", "PostgreSQL schema migrations at start: auto (apply pending ones) or off (refuse to start while some are pending; run \"smartlaunch migrate\")")
 	upFlags := addUpstreamFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -87,7 +88,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	st, err := openStore(ctx, *data)
+	if *migrate != "auto" && *migrate != "off" {
+		return fmt.Errorf("serve: --migrate must be auto or off")
+	}
+	st, err := openStoreWith(ctx, *data, *migrate == "auto")
 	if err != nil {
 		return err
 	}

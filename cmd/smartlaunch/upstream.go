@@ -65,7 +65,7 @@ func secret(file, env, flag string) (string, error) {
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return "", fmt.Errorf("serve: %s: %w", flag, err)
+		return "", fmt.Errorf("%s: %w", flag, err)
 	}
 	return strings.TrimSpace(string(b)), nil
 }

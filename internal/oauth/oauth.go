@@ -93,7 +93,8 @@ type Config struct {
 	// creation, however often it is refreshed; default 180 days.
 	OfflineLifetime time.Duration
 	// EndedCacheTTL bounds how long another process's ending of an
-	// authorization may go unseen by the access-token check; default 1 s.
+	// authorization may go unseen by the access-token check; default
+	// 500 ms, so that an ending shows on every instance within a second.
 	EndedCacheTTL time.Duration
 }
 
@@ -176,7 +177,7 @@ func New(cfg Config) (*Server, error) {
 		s.login = "/login"
 	}
 	s.tokens = newTokenCache(10000)
-	s.ended = newEndedSet(cfg.Store, orDefault(cfg.EndedCacheTTL, time.Second), s.accessTTL)
+	s.ended = newEndedSet(cfg.Store, orDefault(cfg.EndedCacheTTL, 500*time.Millisecond), s.accessTTL)
 	return s, nil
 }
 
