@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/smartlaunch/smartlaunch/internal/server"
+	"github.com/smartlaunch/smartlaunch/internal/store"
+	"github.com/smartlaunch/smartlaunch/internal/store/postgres"
 	"github.com/smartlaunch/smartlaunch/internal/store/sqlite"
 )
 
@@ -88,15 +90,23 @@ func Print(w io.Writer, name string, r Result) {
 // Server is a running smartlaunch server for a load tool.
 type Server struct {
 	Base  string
-	Store *sqlite.DB
+	Store Store
 	// Client has a connection pool large enough for the highest level.
 	Client *http.Client
 	dir    string
 	cancel context.CancelFunc
 }
 
-// Start starts a server on 127.0.0.1 with a fresh SQLite store; each
-// option may change its configuration first.
+// Store is what the tools need of a store backend.
+type Store interface {
+	store.Store
+	Close() error
+}
+
+// Start starts a server on 127.0.0.1 with a fresh SQLite store or, when
+// $SMARTLAUNCH_DATABASE_URL names one, on that PostgreSQL database (which
+// every server started so shares, like instances behind a load balancer);
+// each option may change its configuration first.
 func Start(options ...func(*server.Config)) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	dir, err := os.MkdirTemp("", "smartlaunch-bench-")
@@ -104,7 +114,12 @@ func Start(options ...func(*server.Config)) (*Server, error) {
 		cancel()
 		return nil, err
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"))
+	var st Store
+	if dsn := os.Getenv("SMARTLAUNCH_DATABASE_URL"); dsn != "" {
+		st, err = postgres.Open(ctx, dsn)
+	} else {
+		st, err = sqlite.Open(ctx, filepath.Join(dir, "bench.db"))
+	}
 	if err != nil {
 		cancel()
 		return nil, err
@@ -127,6 +142,14 @@ func Start(options ...func(*server.Config)) (*Server, error) {
 	go func() { _ = app.Run(ctx, ln) }()
 	return &Server{Base: base, Store: st, dir: dir, cancel: cancel,
 		Client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}, nil
+}
+
+// Backend names the store the servers of Start use.
+func Backend() string {
+	if os.Getenv("SMARTLAUNCH_DATABASE_URL") != "" {
+		return "PostgreSQL"
+	}
+	return "SQLite"
 }
 
 // Close stops the server and removes its data.

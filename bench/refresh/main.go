@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/smartlaunch/smartlaunch/bench/load"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
@@ -23,27 +26,45 @@ import (
 func main() {
 	levels := flag.String("c", "1,8,32", "comma-separated concurrency levels")
 	dur := flag.Duration("d", 5*time.Second, "duration of each level")
+	instances := flag.Int("instances", 1, "servers sharing the store, the workers spread over them (more than 1 needs PostgreSQL: $SMARTLAUNCH_DATABASE_URL)")
+	report := flag.Duration("report", 0, "print the refresh_tokens and authorizations row counts this often (PostgreSQL only), to watch the janitor keep them flat")
 	flag.Parse()
-	if err := run(*levels, *dur); err != nil {
+	if err := run(*levels, *dur, *instances, *report); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(levelList string, dur time.Duration) error {
-	srv, err := load.Start()
-	if err != nil {
-		return err
+func run(levelList string, dur time.Duration, instances int, report time.Duration) error {
+	if instances > 1 && load.Backend() != "PostgreSQL" {
+		return errors.New("-instances above 1 needs a shared PostgreSQL store: set SMARTLAUNCH_DATABASE_URL")
 	}
-	defer srv.Close()
+	var servers []*load.Server
+	for range max(instances, 1) {
+		srv, err := load.Start()
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		servers = append(servers, srv)
+	}
+	srv := servers[0]
 	ctx := context.Background()
 	if err := srv.Store.CreateClient(ctx, store.Client{ID: "bench", Name: "bench", Type: store.ClientPublic,
-		RedirectURIs: []string{"http://127.0.0.1/cb"}, Scope: "patient/*.rs offline_access", CreatedAt: time.Now()}); err != nil {
+		RedirectURIs: []string{"http://127.0.0.1/cb"}, Scope: "patient/*.rs offline_access", CreatedAt: time.Now()}); err != nil && !errors.Is(err, store.ErrConflict) {
 		return err
 	}
-	if err := srv.Store.CreateUser(ctx, store.User{ID: "bench-user", Username: "bench", PasswordHash: "x", CreatedAt: time.Now()}); err != nil {
+	if err := srv.Store.CreateUser(ctx, store.User{ID: "bench-user", Username: "bench", PasswordHash: "x", CreatedAt: time.Now()}); err != nil && !errors.Is(err, store.ErrConflict) {
 		return err
 	}
-	fmt.Printf("refresh-token rotation over HTTP, SQLite store (durable before each response), %s per level\n", dur)
+	if report > 0 {
+		stop, err := reportRows(ctx, report)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	fmt.Printf("refresh-token rotation over HTTP, %s store (durable before each response), %d instance(s), %s per level\n",
+		load.Backend(), len(servers), dur)
 	load.Header(os.Stdout)
 	for _, f := range strings.Split(levelList, ",") {
 		c, err := strconv.Atoi(strings.TrimSpace(f))
@@ -57,6 +78,7 @@ func run(levelList string, dur time.Duration) error {
 		// Each worker holds its own authorization and always presents its
 		// newest refresh token, so no request is a reuse.
 		r := load.Run(c, dur, func(w int) error {
+			srv := servers[w%len(servers)]
 			next, err := refresh(srv.Client, srv.Base+"/token", tokens[w])
 			tokens[w] = next
 			return err
@@ -109,4 +131,43 @@ func random() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// reportRows prints, every d until stopped, the row counts of the token
+// tables of the PostgreSQL database $SMARTLAUNCH_DATABASE_URL names.
+func reportRows(ctx context.Context, d time.Duration) (stop func(), err error) {
+	dsn := os.Getenv("SMARTLAUNCH_DATABASE_URL")
+	if dsn == "" {
+		return nil, errors.New("-report needs PostgreSQL: set SMARTLAUNCH_DATABASE_URL")
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(finished)
+		defer conn.Close(context.Background())
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			var tokens, used, auths int
+			err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM refresh_tokens),
+				(SELECT count(*) FROM refresh_tokens WHERE used_at IS NOT NULL), (SELECT count(*) FROM authorizations)`).Scan(&tokens, &used, &auths)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "row counts: %v\n", err)
+			} else {
+				fmt.Printf("rows at %6s: refresh_tokens %d (used %d), authorizations %d\n",
+					time.Since(start).Round(time.Second), tokens, used, auths)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }, nil
 }

@@ -257,9 +257,15 @@ func cors(h http.Handler) http.Handler {
 }
 
 // Purge deletes expired authorization requests and one-time-value (jti)
-// records, and codes that expired more than an access-token lifetime ago:
-// until then a used code is kept, so that replaying it still ends the
-// tokens it produced (RFC 6749 §4.1.2).
+// records, codes that expired more than an access-token lifetime ago
+// (until then a used code is kept, so that replaying it still ends the
+// tokens it produced, RFC 6749 §4.1.2), and stale refresh tokens, a batch
+// at a time (purgeBatch, at most purgeBatches per call): expired ones,
+// those of ended or expired authorizations, and used ones beyond the
+// usedTokensKept most recent of their authorization. A replay of a kept
+// one ends the authorization; the legitimate client and a thief collide
+// on the very next rotation, so the few most recent are what detection
+// needs, and storage stays flat under steady refreshing.
 func (s *Server) Purge(ctx context.Context) error {
 	now := s.now()
 	if _, err := s.st.DeleteExpiredAuthRequests(ctx, now); err != nil {
@@ -268,6 +274,21 @@ func (s *Server) Purge(ctx context.Context) error {
 	if _, err := s.st.DeleteExpiredCodes(ctx, now.Add(-s.accessTTL)); err != nil {
 		return err
 	}
-	_, err := s.st.DeleteExpiredReplays(ctx, now)
-	return err
+	if _, err := s.st.DeleteExpiredReplays(ctx, now); err != nil {
+		return err
+	}
+	for range purgeBatches {
+		n, err := s.st.DeleteStaleRefreshTokens(ctx, now, usedTokensKept, purgeBatch)
+		if err != nil || n < purgeBatch {
+			return err
+		}
+	}
+	return nil
 }
+
+// The refresh-token sweep of Purge.
+const (
+	usedTokensKept = 8
+	purgeBatch     = 500
+	purgeBatches   = 40
+)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -391,5 +392,47 @@ func TestPurgeExpired(t *testing.T) {
 	}
 	if got := b.submit(p, url.Values{"username": {"patient"}, "password": {"patient-demo"}}); got.Status != http.StatusBadRequest {
 		t.Errorf("signing in to a purged request: %v, want 400", got)
+	}
+}
+
+// TestPurgeRefreshChain (issue 11, bounded storage): of a refresh-token
+// chain, Purge keeps the current token and the 8 most recently used, so
+// storage stays flat under steady refreshing while a replay of a recent
+// token still ends the authorization.
+func TestPurgeRefreshChain(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	conf := e.oauthConfig("test-public", "launch/patient", "offline_access", "patient/*.rs")
+	v := oauth2.GenerateVerifier()
+	q := e.authorize(launch{conf: conf, verifier: v, username: "patient", password: "patient-demo"})
+	tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := []string{tok.RefreshToken}
+	for range 12 {
+		e.clock.Advance(time.Minute)
+		tok, err = conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		chain = append(chain, tok.RefreshToken)
+	}
+	if err := e.app.OAuth.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, rt := range chain {
+		_, err := e.st.GetRefreshToken(ctx, store.Hash(rt))
+		kept := i >= len(chain)-9 // the current one and the 8 most recently used
+		if kept != (err == nil) {
+			t.Errorf("token %d of %d: kept %v (%v), want %v", i, len(chain), err == nil, err, kept)
+		}
+	}
+	// Replaying a kept used token still ends the authorization.
+	if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: chain[len(chain)-3]}).Token(); err == nil {
+		t.Fatal("a used refresh token was accepted")
+	}
+	if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+		t.Error("the current refresh token still works after a replay: reuse detection lost")
 	}
 }

@@ -295,6 +295,14 @@ type RefreshTokens interface {
 	// exactly one succeeds; the others, and every later call, get the old
 	// token with ErrAlreadyUsed. An unknown hash gives ErrNotFound.
 	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time) (RefreshToken, error)
+	// DeleteStaleRefreshTokens deletes at most limit refresh tokens that
+	// no longer matter at now — expired ones, those of authorizations that
+	// have ended or expired, and used ones beyond the keep most recently
+	// used of their authorization — and returns how many it deleted. A
+	// replay of a kept used token still ends its authorization; a deleted
+	// one is merely unknown. Backends shared by several instances let one
+	// sweep at a time and return 0 to the others.
+	DeleteStaleRefreshTokens(ctx context.Context, now time.Time, keep, limit int) (int, error)
 }
 
 // SigningKey is one of the server's own signing keys.

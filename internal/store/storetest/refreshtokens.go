@@ -16,6 +16,7 @@ func refreshToken(secret string) store.RefreshToken {
 }
 
 func testRefreshTokens(t *testing.T, open Opener) {
+	t.Run("DeleteStale", func(t *testing.T) { testStaleRefreshTokens(t, open) })
 	t.Run("RoundTrip", func(t *testing.T) {
 		s := open(t)
 		used := refreshToken("used")
