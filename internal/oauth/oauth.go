@@ -260,7 +260,7 @@ func cors(h http.Handler) http.Handler {
 // records, codes that expired more than an access-token lifetime ago
 // (until then a used code is kept, so that replaying it still ends the
 // tokens it produced, RFC 6749 §4.1.2), and stale refresh tokens, a batch
-// at a time (purgeBatch, at most purgeBatches per call): expired ones,
+// at a time (purgeBatch, for at most purgeBudget per call): expired ones,
 // those of ended or expired authorizations, and used ones beyond the
 // usedTokensKept most recent of their authorization. A replay of a kept
 // one ends the authorization; the legitimate client and a thief collide
@@ -277,7 +277,9 @@ func (s *Server) Purge(ctx context.Context) error {
 	if _, err := s.st.DeleteExpiredReplays(ctx, now); err != nil {
 		return err
 	}
-	for range purgeBatches {
+	// The budget is wall-clock work time, not the injectable clock: a
+	// sweep ends when a batch comes back short or the budget is spent.
+	for start := time.Now(); time.Since(start) < purgeBudget; {
 		n, err := s.st.DeleteStaleRefreshTokens(ctx, now, usedTokensKept, purgeBatch)
 		if err != nil || n < purgeBatch {
 			return err
@@ -286,9 +288,10 @@ func (s *Server) Purge(ctx context.Context) error {
 	return nil
 }
 
-// The refresh-token sweep of Purge.
+// The refresh-token sweep of Purge: batches of purgeBatch, for at most
+// purgeBudget per call.
 const (
 	usedTokensKept = 8
 	purgeBatch     = 500
-	purgeBatches   = 40
+	purgeBudget    = 5 * time.Second
 )

@@ -104,19 +104,7 @@ func buildTemplate(sample fs.FS) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := demo.Seed(ctx, st, sample, testStart); err != nil {
-		return nil, err
-	}
-	for _, c := range []store.Client{
-		{ID: "test-public", Name: "Test Public App", Type: store.ClientPublic, RedirectURIs: []string{testRedirect}, Scope: demo.AppScope},
-		{ID: "test-confidential", Name: "Test Confidential App", Type: store.ClientConfidentialSymmetric,
-			SecretHash: store.Hash("test-secret"), RedirectURIs: []string{testRedirect}, Scope: demo.AppScope},
-	} {
-		if err := st.CreateClient(ctx, c); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := keys.Load(ctx, st, testStart); err != nil {
+	if err := seedTemplate(ctx, st, sample); err != nil {
 		return nil, err
 	}
 	// Closing the last connection checkpoints the WAL into the file.
@@ -124,6 +112,25 @@ func buildTemplate(sample fs.FS) ([]byte, error) {
 		return nil, err
 	}
 	return os.ReadFile(path)
+}
+
+// seedTemplate seeds st like a first start: the sample subset, the demo
+// users and apps, the test apps and the signing keys.
+func seedTemplate(ctx context.Context, st store.Store, sample fs.FS) error {
+	if err := demo.Seed(ctx, st, sample, testStart); err != nil {
+		return err
+	}
+	for _, c := range []store.Client{
+		{ID: "test-public", Name: "Test Public App", Type: store.ClientPublic, RedirectURIs: []string{testRedirect}, Scope: demo.AppScope},
+		{ID: "test-confidential", Name: "Test Confidential App", Type: store.ClientConfidentialSymmetric,
+			SecretHash: store.Hash("test-secret"), RedirectURIs: []string{testRedirect}, Scope: demo.AppScope},
+	} {
+		if err := st.CreateClient(ctx, c); err != nil {
+			return err
+		}
+	}
+	_, err := keys.Load(ctx, st, testStart)
+	return err
 }
 
 // clock is a settable time source shared by the server under test.
@@ -158,7 +165,7 @@ type env struct {
 	t     testing.TB
 	srv   *httptest.Server
 	app   *server.Server
-	st    *sqlite.DB
+	st    testStore
 	clock *clock
 	logs  *lockedBuffer
 	base  string
@@ -176,13 +183,8 @@ func newEnv(t testing.TB) *env {
 func newEnvWith(t testing.TB, configure func(*server.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "smartlaunch.db")
-	copyTemplate(t, path)
-	st, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openTestStore(t)
+	var err error
 	clk := &clock{t: testStart}
 	e := &env{t: t, st: st, clock: clk, logs: &lockedBuffer{}}
 	var h http.Handler
