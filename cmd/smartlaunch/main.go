@@ -39,6 +39,7 @@ commands:
   client add|list|show|update|remove|rotate-secret   manage apps
   user add     create a user            version       print the version
   migrate      apply the store's schema migrations (PostgreSQL: $SMARTLAUNCH_DATABASE_URL)
+  keys list|rotate   show the signing keys; add new ones (the old keep verifying)
   scopes explain   say scopes in plain words (--lang en|es|fr|de)
   scopes lint      check an app's scope request; suggest the fewest, clearest (--max N, --json)
 
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return sub(ctx, "user", rest, stdin, stdout, stderr, map[string]command{"add": userAdd})
 	case "scopes":
 		return sub(ctx, "scopes", rest, stdin, stdout, stderr, map[string]command{"explain": scopesExplain, "lint": scopesLint})
+	case "keys":
+		return sub(ctx, "keys", rest, stdin, stdout, stderr, map[string]command{"list": keysList, "rotate": keysRotate})
 	case "migrate":
 		return migrateCmd(ctx, rest, stdout)
 	case "version":

@@ -14,6 +14,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -32,9 +34,22 @@ const (
 
 const rsaBits = 2048
 
-// Set is the server's loaded signing keys: the newest key of each
-// algorithm signs; every key verifies. A Set is safe for concurrent use.
+// Set is the server's signing keys, as stored: the newest key of each
+// algorithm signs; every key verifies, so tokens signed before a rotation
+// stay valid until they expire. Instances sharing a store share the keys:
+// Reload reads a rotation another instance made, and Verify reloads by
+// itself (at most once a second) when a token names a key it does not
+// know. A Set is safe for concurrent use.
 type Set struct {
+	st   store.Keys
+	ring atomic.Pointer[ring]
+
+	mu         sync.Mutex // serializes reloads on a miss
+	lastReload time.Time
+}
+
+// ring is one reading of the stored keys.
+type ring struct {
 	current map[jose.SignatureAlgorithm]*key
 	byID    map[string]*key
 	jwks    jose.JSONWebKeySet
@@ -76,22 +91,78 @@ func Load(ctx context.Context, st store.Keys, now time.Time) (*Set, error) {
 			return nil, fmt.Errorf("keys: list: %w", err)
 		}
 	}
-	s := &Set{current: map[jose.SignatureAlgorithm]*key{}, byID: map[string]*key{}}
+	r, err := newRing(stored)
+	if err != nil {
+		return nil, err
+	}
+	s := &Set{st: st}
+	s.ring.Store(r)
+	return s, nil
+}
+
+// Rotate stores a new key of each algorithm, created at now: every
+// instance signs with them once it reloads (Reload), and keeps verifying
+// with the old ones.
+func Rotate(ctx context.Context, st store.Keys, now time.Time) error {
+	for _, alg := range []jose.SignatureAlgorithm{IDTokenAlgorithm, AccessTokenAlgorithm} {
+		k, err := generate(alg, now)
+		if err != nil {
+			return err
+		}
+		if err := st.CreateKey(ctx, k); err != nil {
+			return fmt.Errorf("keys: store new key: %w", err)
+		}
+	}
+	return nil
+}
+
+// Reload reads the stored keys again: keys another instance created
+// verify from now on, and the newest of each algorithm signs.
+func (s *Set) Reload(ctx context.Context) error {
+	stored, err := s.st.ListKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("keys: list: %w", err)
+	}
+	r, err := newRing(stored)
+	if err != nil {
+		return err
+	}
+	s.ring.Store(r)
+	return nil
+}
+
+// newRing parses stored keys, oldest first.
+func newRing(stored []store.SigningKey) (*ring, error) {
+	r := &ring{current: map[jose.SignatureAlgorithm]*key{}, byID: map[string]*key{}}
 	for _, sk := range stored {
 		k, err := parse(sk)
 		if err != nil {
 			return nil, err
 		}
-		s.byID[k.id] = k
-		s.current[k.alg] = k
-		s.jwks.Keys = append(s.jwks.Keys, jose.JSONWebKey{
+		r.byID[k.id] = k
+		r.current[k.alg] = k
+		r.jwks.Keys = append(r.jwks.Keys, jose.JSONWebKey{
 			Key: k.signer.Public(), KeyID: k.id, Algorithm: string(k.alg), Use: "sig",
 		})
-		if k.alg == IDTokenAlgorithm && s.secret == nil {
-			s.secret = k.der
+		if k.alg == IDTokenAlgorithm && r.secret == nil {
+			r.secret = k.der
 		}
 	}
-	return s, nil
+	return r, nil
+}
+
+// reloadOnMiss reloads the keys for a token naming an unknown key, at
+// most once a second, and reports whether it did.
+func (s *Set) reloadOnMiss() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if time.Since(s.lastReload) < time.Second {
+		return false
+	}
+	s.lastReload = time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return s.Reload(ctx) == nil
 }
 
 func hasAlg(ks []store.SigningKey, alg jose.SignatureAlgorithm) bool {
@@ -156,7 +227,7 @@ func parse(sk store.SigningKey) (*key, error) {
 }
 
 func (s *Set) sign(alg jose.SignatureAlgorithm, typ string, claims any) (string, error) {
-	k := s.current[alg]
+	k := s.ring.Load().current[alg]
 	if k == nil {
 		return "", fmt.Errorf("keys: no %s key", alg)
 	}
@@ -205,7 +276,10 @@ func (s *Set) Verify(token, typ string) ([]byte, error) {
 	if h.ExtraHeaders[jose.HeaderType] != typ {
 		return nil, ErrInvalid
 	}
-	k, ok := s.byID[h.KeyID]
+	k, ok := s.ring.Load().byID[h.KeyID]
+	if !ok && s.reloadOnMiss() {
+		k, ok = s.ring.Load().byID[h.KeyID]
+	}
 	if !ok || jose.SignatureAlgorithm(h.Algorithm) != k.alg {
 		return nil, ErrInvalid
 	}
@@ -217,13 +291,13 @@ func (s *Set) Verify(token, typ string) ([]byte, error) {
 }
 
 // JWKS returns the public keys as a JWK Set (RFC 7517 §5).
-func (s *Set) JWKS() jose.JSONWebKeySet { return s.jwks }
+func (s *Set) JWKS() jose.JSONWebKeySet { return s.ring.Load().jwks }
 
 // DeriveSecret returns a 32-byte secret for purpose, derived with HKDF
 // (RFC 5869) from the oldest RSA private key: a stable key for MACs such as
 // browser-binding cookies that needs no storage of its own.
 func (s *Set) DeriveSecret(purpose string) ([]byte, error) {
-	b, err := hkdf.Key(sha256.New, s.secret, nil, "smartlaunch "+purpose, 32)
+	b, err := hkdf.Key(sha256.New, s.ring.Load().secret, nil, "smartlaunch "+purpose, 32)
 	if err != nil {
 		return nil, fmt.Errorf("keys: derive: %w", err)
 	}

@@ -80,7 +80,7 @@ func TestVerifyRejects(t *testing.T) {
 	idt, _ := s.SignIDToken(map[string]string{"sub": "x"})
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)
 	foreign, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: other},
-		(&jose.SignerOptions{}).WithType("at+jwt").WithHeader("kid", s.current[IDTokenAlgorithm].id))
+		(&jose.SignerOptions{}).WithType("at+jwt").WithHeader("kid", s.ring.Load().current[IDTokenAlgorithm].id))
 	fj, _ := foreign.Sign([]byte(`{"sub":"x"}`))
 	forged, _ := fj.CompactSerialize()
 	parts := strings.Split(tok, ".")
@@ -132,4 +132,54 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("accepted a token the set did not sign: %q", in)
 		}
 	})
+}
+
+// TestRotationAcrossInstances (issue 11): two Sets over one store, as two
+// instances. After a rotation, tokens signed before it still verify on
+// both; the instance that reloads signs with the new key, and the other
+// verifies those tokens at once, reloading on the unknown key by itself.
+func TestRotationAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	a, db := openSet(t)
+	b, err := Load(ctx, db, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := a.SignAccessToken(map[string]string{"sub": "before"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldKID := a.ring.Load().current[AccessTokenAlgorithm].id
+	oldSecret, _ := a.DeriveSecret("cookie")
+	if err := Rotate(ctx, db, time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after, err := a.SignAccessToken(map[string]string{"sub": "after"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kid := a.ring.Load().current[AccessTokenAlgorithm].id; kid == oldKID {
+		t.Fatal("A still signs with the old key after the rotation")
+	}
+	for _, tc := range []struct {
+		name  string
+		set   *Set
+		token string
+	}{
+		{"A, before", a, before}, {"A, after", a, after},
+		{"B, before", b, before}, {"B, after (reloads on the unknown key)", b, after},
+	} {
+		if _, err := tc.set.Verify(tc.token, AccessTokenType); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	if n := len(b.JWKS().Keys); n != 4 {
+		t.Errorf("B's JWKS has %d keys after the rotation, want 4 (old and new of each algorithm)", n)
+	}
+	if secret, _ := a.DeriveSecret("cookie"); string(secret) != string(oldSecret) {
+		t.Error("DeriveSecret changed with the rotation: cookies would break")
+	}
 }

@@ -82,6 +82,7 @@ type Server struct {
 	reminders       *reminders.Service
 	lastReminders   time.Time
 	st              store.Store
+	keys            *keys.Set
 	now             func() time.Time
 	accessRetention time.Duration
 }
@@ -230,7 +231,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "smartlaunch: SMART on FHIR sandbox\nFHIR base: %s\n", as.FHIRBase())
 	})))
-	return &Server{handler: logRequests(cfg.Logger, recoverPanics(cfg.Logger, mux)), logger: cfg.Logger, OAuth: as, FHIR: fs,
+	return &Server{handler: logRequests(cfg.Logger, recoverPanics(cfg.Logger, mux)), logger: cfg.Logger, OAuth: as, FHIR: fs, keys: ks,
 		usage: rec2, reminders: rems.svc, st: cfg.Store, now: cfg.Now, accessRetention: orDefault(cfg.AccessRetention, 90*24*time.Hour)}, nil
 }
 
@@ -380,6 +381,10 @@ func (s *Server) janitor(ctx context.Context, interval time.Duration) {
 			}
 			if err := s.OAuth.Purge(ctx); err != nil && ctx.Err() == nil {
 				s.logger.Error("purge expired state", "err", err)
+			}
+			// Keys another instance rotated in: sign with the newest.
+			if err := s.keys.Reload(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Error("reload signing keys", "err", err)
 			}
 			if _, err := s.st.DeleteAccessBefore(ctx, s.now().Add(-s.accessRetention)); err != nil && ctx.Err() == nil {
 				s.logger.Error("purge old access counts", "err", err)
