@@ -65,11 +65,9 @@ func (db *DB) ListAccess(ctx context.Context, authorizationID string, since time
 
 // DeleteAccessBefore implements store.AccessRecords.
 func (db *DB) DeleteAccessBefore(ctx context.Context, before time.Time) (int, error) {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM access_records WHERE day < $1`, dayOf(before).UnixMicro())
-	if err != nil {
-		return 0, wrap("delete access", err)
-	}
-	return int(tag.RowsAffected()), nil
+	return db.deleteBatches(ctx, "delete access",
+		`DELETE FROM access_records WHERE ctid IN (SELECT ctid FROM access_records WHERE day < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+		dayOf(before).UnixMicro())
 }
 
 // dayOf is the UTC midnight starting t's day.

@@ -76,12 +76,32 @@ func (db *DB) DeleteExpiredAuthRequests(ctx context.Context, now time.Time) (int
 }
 
 // deleteExpired deletes the rows of table whose expires_at is at or before
-// now. table is always a constant of this package, never input.
+// now, a batch at a time. table is always a constant of this package,
+// never input.
 func (db *DB) deleteExpired(ctx context.Context, table string, now time.Time) (int, error) {
-	tag, err := db.pool.Exec(ctx,
-		`DELETE FROM `+table+` WHERE expires_at IS NOT NULL AND expires_at <= $1`, micros(now))
-	if err != nil {
-		return 0, wrap("delete expired "+table, err)
+	return db.deleteBatches(ctx, "delete expired "+table,
+		`DELETE FROM `+table+` WHERE ctid IN (SELECT ctid FROM `+table+
+			` WHERE expires_at IS NOT NULL AND expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, micros(now))
+}
+
+// expiryBatch is how many rows one statement of the janitor deletes: each
+// batch is a short transaction, and SKIP LOCKED lets the janitors of
+// several instances work side by side on different rows instead of
+// waiting for one another.
+const expiryBatch = 1000
+
+// deleteBatches runs query, a DELETE of at most $2 rows, until a batch
+// deletes fewer than expiryBatch; it returns how many it deleted in all.
+func (db *DB) deleteBatches(ctx context.Context, op, query string, arg any) (int, error) {
+	total := 0
+	for {
+		tag, err := db.pool.Exec(ctx, query, arg, expiryBatch)
+		if err != nil {
+			return total, wrap(op, err)
+		}
+		total += int(tag.RowsAffected())
+		if tag.RowsAffected() < expiryBatch {
+			return total, nil
+		}
 	}
-	return int(tag.RowsAffected()), nil
 }

@@ -54,12 +54,9 @@ func (db *DB) ListAccess(ctx context.Context, authorizationID string, since time
 
 // DeleteAccessBefore implements store.AccessRecords.
 func (db *DB) DeleteAccessBefore(ctx context.Context, before time.Time) (int, error) {
-	res, err := db.sql.ExecContext(ctx, `DELETE FROM access_records WHERE day < ?`, micros(dayOf(before)))
-	if err != nil {
-		return 0, wrap("delete access", err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), wrap("delete access", err)
+	return db.deleteBatches(ctx, "delete access",
+		`DELETE FROM access_records WHERE rowid IN (SELECT rowid FROM access_records WHERE day < ? LIMIT ?)`,
+		micros(dayOf(before)))
 }
 
 // dayOf is the UTC midnight starting t's day.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -99,6 +100,29 @@ func testReplayCache(t *testing.T, open Opener) {
 		wantErr(t, "DeleteExpiredReplays again", err, nil)
 		if n != 0 {
 			t.Errorf("second delete removed %d, want 0", n)
+		}
+	})
+
+	// Backends delete in batches (issue 11: a janitor that never holds
+	// the store for long): more rows than any batch all go, the live stay.
+	t.Run("DeleteExpiredMany", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		const n = 2345
+		for i := range n {
+			if _, err := s.Remember(ctx, fmt.Sprintf("k%d", i), at(time.Second), at(0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.Remember(ctx, "live", at(time.Hour), at(0)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.DeleteExpiredReplays(ctx, at(time.Minute))
+		if err != nil || got != n {
+			t.Fatalf("DeleteExpiredReplays = %d, %v; want %d", got, err, n)
+		}
+		if ok, _ := s.Remember(ctx, "live", at(2*time.Hour), at(time.Minute)); ok {
+			t.Error("the live key was deleted")
 		}
 	})
 }
