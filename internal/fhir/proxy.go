@@ -24,8 +24,8 @@ import (
 type proxy struct {
 	up *upstream.Client
 	// pageKey binds rewritten paging links to the authorization that
-	// made them and to the upstream link itself (pageMAC). It is made at
-	// start: links do not outlive the process.
+	// made them and to the upstream link itself (pageMAC): Config's
+	// LinkSecret, or random (links then do not outlive the process).
 	pageKey []byte
 	// security is the SMART security section of this server's own
 	// CapabilityStatement, put into the upstream's.
@@ -40,9 +40,12 @@ type proxy struct {
 // before the upstream's is fetched again.
 const capabilityTTL = 5 * time.Minute
 
-func newProxy(up *upstream.Client, capability []byte) *proxy {
-	p := &proxy{up: up, pageKey: make([]byte, 32)}
-	rand.Read(p.pageKey)
+func newProxy(up *upstream.Client, capability, linkSecret []byte) *proxy {
+	p := &proxy{up: up, pageKey: linkSecret}
+	if len(p.pageKey) == 0 {
+		p.pageKey = make([]byte, 32)
+		rand.Read(p.pageKey)
+	}
 	var cs struct {
 		Rest []struct {
 			Security json.RawMessage `json:"security"`

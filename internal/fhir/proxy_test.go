@@ -211,3 +211,39 @@ func TestUpstreamResources(t *testing.T) {
 		t.Errorf("PutResources error = %v, want ErrReadOnly", err)
 	}
 }
+
+// TestProxyLinksAcrossInstances: instances sharing a LinkSecret (derived
+// from the shared signing key) honour each other's paging links; another
+// secret does not.
+func TestProxyLinksAcrossInstances(t *testing.T) {
+	p := newProxyPair(t, fakeVerifier{})
+	client := must(upstream.New(upstream.Config{Base: p.up.URL + "/fhir", Bearer: upstreamSecret}))
+	tokens := fakeVerifier{"all": access("user/*.rs", "")}
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	a := serveConfig(t, Config{Upstream: client, Verifier: tokens, LinkSecret: secret})
+	b := serveConfig(t, Config{Upstream: client, Verifier: tokens, LinkSecret: secret})
+	c := serveConfig(t, Config{Upstream: client, Verifier: tokens, LinkSecret: []byte("another secret, another cluster")})
+	_, body := get(t, a.URL+"/fhir/Observation?patient="+chad+"&_count=5", "all", nil)
+	var bundle bundleJSON
+	if err := json.Unmarshal(body, &bundle); err != nil {
+		t.Fatal(err)
+	}
+	var next string
+	for _, l := range bundle.Link {
+		if l.Relation == "next" {
+			next = strings.TrimPrefix(l.URL, testBase)
+		}
+	}
+	if next == "" {
+		t.Fatal("no next link")
+	}
+	for _, tc := range []struct {
+		name   string
+		ts     *httptest.Server
+		status int
+	}{{"same secret", b, 200}, {"another secret", c, 403}} {
+		if status, _ := get(t, tc.ts.URL+"/fhir"+next, "all", nil); status != tc.status {
+			t.Errorf("%s: %d, want %d", tc.name, status, tc.status)
+		}
+	}
+}

@@ -48,7 +48,11 @@ type Config struct {
 	// Upstream, when set, puts the Server in proxy mode: the same API is
 	// served by forwarding to this FHIR server, with the same enforcement.
 	Upstream *upstream.Client
-	Verifier TokenVerifier
+	// LinkSecret keys the MAC that binds proxied paging links to their
+	// authorization; instances sharing a store should share it, so that a
+	// link made by one is honoured by another. Random when empty.
+	LinkSecret []byte
+	Verifier   TokenVerifier
 	// BaseURL is the public FHIR base, such as "http://127.0.0.1:8080/fhir"
 	// (no trailing slash); used in fullUrl and paging links.
 	BaseURL string
@@ -107,7 +111,7 @@ func New(cfg Config) *Server {
 	}
 	s.capability = capabilityStatement(defs, s.base, cfg.OAuth, s.now())
 	if cfg.Upstream != nil {
-		s.proxy = newProxy(cfg.Upstream, s.capability)
+		s.proxy = newProxy(cfg.Upstream, s.capability, cfg.LinkSecret)
 	}
 	return s
 }

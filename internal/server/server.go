@@ -163,17 +163,24 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Derived from the shared signing key, so every instance honours the
+	// paging links another made.
+	linkSecret, err := ks.DeriveSecret("fhir proxy paging links")
+	if err != nil {
+		return nil, err
+	}
 	authorize, token := as.Endpoints()
 	rec2 := usage.New(cfg.Store, cfg.Now)
 	fs := fhir.New(fhir.Config{
-		Usage:    rec2,
-		Store:    cfg.Store,
-		Upstream: cfg.Upstream,
-		Verifier: verifier{as},
-		BaseURL:  as.FHIRBase(),
-		OAuth:    fhir.OAuthURIs{Authorize: authorize, Token: token},
-		Logger:   cfg.Logger.With("component", "fhir"),
-		Now:      cfg.Now,
+		Usage:      rec2,
+		Store:      cfg.Store,
+		Upstream:   cfg.Upstream,
+		LinkSecret: linkSecret,
+		Verifier:   verifier{as},
+		BaseURL:    as.FHIRBase(),
+		OAuth:      fhir.OAuthURIs{Authorize: authorize, Token: token},
+		Logger:     cfg.Logger.With("component", "fhir"),
+		Now:        cfg.Now,
 	})
 
 	// The patient picker and the EHR simulator look patients up where the
