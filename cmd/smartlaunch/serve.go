@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -40,6 +42,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	unexplainable := fs.String("unexplainable-scopes", "warn", "scopes that cannot be said in one plain sentence: warn (show with a warning and the raw text) or refuse (invalid_scope)")
 	migrate := fs.String("migrate", "auto", "PostgreSQL schema migrations at start: auto (apply pending ones) or off (refuse to start while some are pending; run \"smartlaunch migrate\")")
 	upFlags := addUpstreamFlags(fs)
+	tlsF := addTLSFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -87,6 +90,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("serve: --base-url %q must be an absolute http(s) URL without query or fragment", *baseURL)
 		}
 	}
+	if err := tlsF.check(*baseURL); err != nil {
+		return err
+	}
+	tlsConfig, err := tlsF.config()
+	if err != nil {
+		return err
+	}
 
 	if *migrate != "auto" && *migrate != "off" {
 		return fmt.Errorf("serve: --migrate must be auto or off")
@@ -97,7 +107,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer st.Close()
 	start := time.Now()
-	if err := demo.Seed(ctx, st, sampledata.FS, time.Now()); err != nil {
+	if *tlsF.production {
+		// Production creates nothing: the demo users and apps have
+		// published credentials, and the synthetic sample patients must
+		// not mix with real records.
+		if err := refuseDemoSet(ctx, st); err != nil {
+			return err
+		}
+	} else if err := demo.Seed(ctx, st, sampledata.FS, time.Now()); err != nil {
 		return err
 	}
 	logger.Info("data ready", "dir", *data, "took", time.Since(start).Round(time.Millisecond))
@@ -107,8 +124,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer ln.Close()
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+	}
 	if *baseURL == "" {
-		*baseURL = defaultBaseURL(ln.Addr())
+		*baseURL = defaultBaseURL(scheme, ln.Addr())
+	}
+	var redirectLn net.Listener
+	if *tlsF.redirectAddr != "" {
+		if redirectLn, err = net.Listen("tcp", *tlsF.redirectAddr); err != nil {
+			return fmt.Errorf("serve: --http-redirect-addr: %w", err)
+		}
+		defer redirectLn.Close()
 	}
 	app, err := server.New(ctx, server.Config{Store: st, BaseURL: strings.TrimSuffix(*baseURL, "/"), Logger: logger,
 		AccessTokenTTL: *accessTTL, RefreshIdleTTL: *idleTTL, OfflineLifetime: *offline, OnlineTTL: *online,
@@ -118,22 +146,42 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "smartlaunch listening on %s\nFHIR base: %s/fhir\n", ln.Addr(), strings.TrimSuffix(*baseURL, "/"))
+	listening := ln.Addr().String()
+	if tlsConfig != nil {
+		listening = "https://" + listening
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	fmt.Fprintf(stdout, "smartlaunch listening on %s\nFHIR base: %s/fhir\n", listening, strings.TrimSuffix(*baseURL, "/"))
 	if up != nil {
 		fmt.Fprintf(stdout, "FHIR proxy in front of: %s\n", up.Base())
 	}
-	return app.Run(ctx, ln)
+	if redirectLn == nil {
+		return app.Run(ctx, ln)
+	}
+	fmt.Fprintf(stdout, "HTTP redirect listening on %s\n", redirectLn.Addr())
+	// Either server failing stops the other.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	redirected := make(chan error, 1)
+	go func() {
+		err := runRedirect(ctx, redirectLn, *baseURL, logger)
+		cancel()
+		redirected <- err
+	}()
+	err = app.Run(ctx, ln)
+	cancel()
+	return errors.Join(err, <-redirected)
 }
 
-// defaultBaseURL is http://HOST:PORT of the listener, with "localhost"
+// defaultBaseURL is SCHEME://HOST:PORT of the listener, with "localhost"
 // for a wildcard address.
-func defaultBaseURL(a net.Addr) string {
+func defaultBaseURL(scheme string, a net.Addr) string {
 	host, port, err := net.SplitHostPort(a.String())
 	if err != nil {
-		return "http://" + a.String()
+		return scheme + "://" + a.String()
 	}
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		host = "localhost"
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
