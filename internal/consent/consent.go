@@ -57,8 +57,10 @@ type Config struct {
 	// Reminders, when set, says whether a person has reminders about
 	// connected apps; the consent page then shows a notice.
 	Reminders ReminderChecker
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// SignInLimits bound failed sign-ins; zero fields take the defaults.
+	SignInLimits SignInLimits
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // Pages serves the sign-in, picker and consent pages.
@@ -66,6 +68,7 @@ type Pages struct {
 	cfg    Config
 	logger *slog.Logger
 	now    func() time.Time
+	limits *signInLimiter
 }
 
 // New returns the consent pages for cfg.
@@ -81,6 +84,7 @@ func New(cfg Config) (*Pages, error) {
 	if p.now == nil {
 		p.now = time.Now
 	}
+	p.limits = newSignInLimiter(cfg.SignInLimits, p.now)
 	return p, nil
 }
 

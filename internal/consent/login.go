@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/smartlaunch/smartlaunch/internal/password"
+	"github.com/smartlaunch/smartlaunch/internal/ratelimit"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
@@ -52,7 +53,15 @@ func (p *Pages) login(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, err)
 		return
 	}
-	username := f.Get("username")
+	username, ip := f.Get("username"), clientIP(r)
+	if wait, limited := p.limits.limited(ip, username); limited {
+		// Refused before the password is looked at: it costs nothing
+		// and is not counted.
+		p.logger.Warn("sign-in refused: too many failures", "client", c.ID)
+		ratelimit.SetRetryAfter(w.Header(), wait)
+		p.fail(w, errTooManySignIns)
+		return
+	}
 	u, err := p.cfg.Store.GetUserByUsername(r.Context(), username)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -62,6 +71,7 @@ func (p *Pages) login(w http.ResponseWriter, r *http.Request) {
 		err = password.Check(u.PasswordHash, f.Get("password"))
 	}
 	if errors.Is(err, password.ErrMismatch) {
+		p.limits.failed(ip, username)
 		p.logger.Info("sign-in failed", "client", c.ID)
 		pg, _ := p.newPage(w, r, "login.title")
 		p.cfg.Pages.Render(w, http.StatusUnauthorized, "login.html", loginData{
@@ -73,6 +83,7 @@ func (p *Pages) login(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, err)
 		return
 	}
+	p.limits.succeeded(ip, username)
 	sessionID, err := p.cfg.Sessions.Start(r.Context(), w, u)
 	if err != nil {
 		p.fail(w, err)

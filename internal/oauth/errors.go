@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
+
+	"github.com/smartlaunch/smartlaunch/internal/ratelimit"
 )
 
 // Error codes of RFC 6749 §4.1.2.1 and §5.2.
@@ -32,6 +35,9 @@ type Error struct {
 	Cause       error
 	// DPoPNonce, when set, is sent in a DPoP-Nonce header (RFC 9449 §8).
 	DPoPNonce string
+	// RetryAfter, when set, is sent in a Retry-After header in seconds
+	// (RFC 9110 §10.2.3), with status 429.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -74,6 +80,9 @@ func (s *Server) writeJSONError(w http.ResponseWriter, r *http.Request, err erro
 	}
 	if oe.DPoPNonce != "" {
 		h.Set("DPoP-Nonce", oe.DPoPNonce)
+	}
+	if oe.RetryAfter > 0 {
+		ratelimit.SetRetryAfter(h, oe.RetryAfter)
 	}
 	writeNoStore(w, oe.Status, struct {
 		Error       string `json:"error"`

@@ -14,6 +14,7 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/dpop"
 	"github.com/smartlaunch/smartlaunch/internal/keys"
+	"github.com/smartlaunch/smartlaunch/internal/ratelimit"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/web"
 	"github.com/smartlaunch/smartlaunch/smart/scopetext"
@@ -96,6 +97,8 @@ type Config struct {
 	// authorization may go unseen by the access-token check; default
 	// 500 ms, so that an ending shows on every instance within a second.
 	EndedCacheTTL time.Duration
+	// TokenLimit bounds token-endpoint requests per client; off by default.
+	TokenLimit TokenLimit
 }
 
 // Server is the authorization server. Create it with New.
@@ -127,6 +130,8 @@ type Server struct {
 
 	tokens *tokenCache
 	ended  *endedSet
+	// tokenLimit is nil, allowing everything, when TokenLimit is off.
+	tokenLimit *ratelimit.Buckets
 }
 
 // New returns a Server for cfg.
@@ -176,6 +181,7 @@ func New(cfg Config) (*Server, error) {
 	if s.login == "" {
 		s.login = "/login"
 	}
+	s.tokenLimit = ratelimit.NewBuckets(cfg.TokenLimit.Rate, cfg.TokenLimit.Burst, cfg.TokenLimit.MaxKeys, s.now)
 	s.tokens = newTokenCache(10000)
 	s.ended = newEndedSet(cfg.Store, orDefault(cfg.EndedCacheTTL, 500*time.Millisecond), s.accessTTL)
 	return s, nil

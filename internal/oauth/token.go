@@ -55,6 +55,9 @@ func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request) (*tokenRes
 	if err != nil {
 		return nil, err
 	}
+	if err := s.limitToken(r, client); err != nil {
+		return nil, err
+	}
 	jkt, err := s.tokenDPoP(r, client)
 	if err != nil {
 		return nil, err

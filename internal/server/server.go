@@ -67,6 +67,12 @@ type Config struct {
 	// FHIR server (fhir.Config.Upstream) instead of serving the store's
 	// resources.
 	Upstream *upstream.Client
+	// SignInLimits bound failed sign-ins (consent.SignInLimits); zero
+	// fields take its defaults.
+	SignInLimits consent.SignInLimits
+	// TokenLimit bounds token-endpoint requests per client
+	// (oauth.TokenLimit); the zero value, the default, is off.
+	TokenLimit oauth.TokenLimit
 }
 
 // Server is the assembled application.
@@ -158,7 +164,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Texts: texts, RefuseUnexplainable: cfg.RefuseUnexplainableScopes, ConsentDocs: strings.TrimSuffix(cfg.BaseURL, "/") + consentdocs.PagePath,
 		Issuer: cfg.BaseURL, LoginPath: "/login", Now: cfg.Now,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshIdleTTL: cfg.RefreshIdleTTL,
-		OfflineLifetime: cfg.OfflineLifetime,
+		OfflineLifetime: cfg.OfflineLifetime, TokenLimit: cfg.TokenLimit,
 	})
 	if err != nil {
 		return nil, err
@@ -196,7 +202,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	cp, err := consent.New(consent.Config{
 		Store: data, Pages: pages, Secret: secret, ContinuePath: "/authorize/continue",
 		SecureCookies: base.Scheme == "https", Sessions: sessions, Texts: texts, Locales: locales, Audit: rec,
-		ManagePath: "/account", Reminders: rems,
+		ManagePath: "/account", Reminders: rems, SignInLimits: cfg.SignInLimits,
 		Logger: cfg.Logger.With("component", "consent"), Now: cfg.Now,
 	})
 	if err != nil {
