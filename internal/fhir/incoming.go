@@ -74,7 +74,48 @@ func (d *definitions) checkResource(res map[string]any, typ string) error {
 			return invalid("meta must be an object")
 		}
 	}
+	for k := range res {
+		for _, owned := range []string{"resourceType", "id", "meta"} {
+			if k != owned && strings.EqualFold(k, owned) {
+				return invalid("element " + strconv.Quote(truncate(k, 64)) + " differs from " + owned + " only in case")
+			}
+		}
+	}
+	if err := checkNames(res, 0); err != nil {
+		return err
+	}
 	return d.checkReferences(res, "", 0)
+}
+
+// checkNames refuses objects with two member names that differ only in
+// case: FHIR JSON is case-sensitive, but many JSON decoders are not, and a
+// resource must not mean one thing to this server's checks and another to
+// its clients.
+func checkNames(v any, depth int) error {
+	if depth > maxDepth {
+		return invalid("the resource is nested too deeply")
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		seen := make(map[string]bool, len(v))
+		for k, x := range v {
+			lk := strings.ToLower(k)
+			if seen[lk] {
+				return invalid("element names that differ only in case: " + strconv.Quote(truncate(k, 64)))
+			}
+			seen[lk] = true
+			if err := checkNames(x, depth+1); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if err := checkNames(x, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // maxDepth bounds the nesting of an incoming resource.
