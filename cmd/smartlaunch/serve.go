@@ -26,6 +26,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", defaultData, "data directory (SQLite database, keys)")
 	baseURL := fs.String("base-url", "", "public base URL when behind a proxy or TLS terminator (default http://ADDR)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	logFormat := fs.String("log-format", "text", "log format: text (key=value) or json (one object a line)")
 	accessTTL := fs.Duration("access-token-ttl", time.Hour, "access-token lifetime")
 	idleTTL := fs.Duration("refresh-idle-ttl", 30*24*time.Hour, "how long an unused refresh token stays valid")
 	offline := fs.Duration("offline-lifetime", 180*24*time.Hour, "absolute lifetime of an offline_access authorization")
@@ -83,7 +84,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("serve: --log-level: %w", err)
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	var logHandler slog.Handler
+	switch *logFormat {
+	case "text":
+		logHandler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
+	case "json":
+		logHandler = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
+	default:
+		return fmt.Errorf("serve: --log-format must be text or json")
+	}
+	logger := slog.New(logHandler)
 	if *baseURL != "" {
 		u, err := url.Parse(*baseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {

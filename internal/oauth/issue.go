@@ -145,6 +145,7 @@ func (s *Server) issueTokens(r *http.Request, client store.Client, a store.Autho
 		}
 		resp.RefreshToken = rt
 	}
+	s.tokenIssued(in)
 	return resp, nil
 }
 

@@ -99,6 +99,9 @@ type Config struct {
 	EndedCacheTTL time.Duration
 	// TokenLimit bounds token-endpoint requests per client; off by default.
 	TokenLimit TokenLimit
+	// Metrics counts issued tokens and ended authorizations; nil counts
+	// nothing.
+	Metrics Metrics
 }
 
 // Server is the authorization server. Create it with New.
@@ -132,6 +135,7 @@ type Server struct {
 	ended  *endedSet
 	// tokenLimit is nil, allowing everything, when TokenLimit is off.
 	tokenLimit *ratelimit.Buckets
+	metrics    Metrics
 }
 
 // New returns a Server for cfg.
@@ -161,6 +165,7 @@ func New(cfg Config) (*Server, error) {
 		issuer:              strings.TrimSuffix(cfg.Issuer, "/"),
 		login:               cfg.LoginPath,
 		now:                 cfg.Now,
+		metrics:             cfg.Metrics,
 		codeTTL:             orDefault(cfg.CodeTTL, 60*time.Second),
 		accessTTL:           orDefault(cfg.AccessTokenTTL, time.Hour),
 		requestTTL:          orDefault(cfg.AuthRequestTTL, 15*time.Minute),

@@ -89,6 +89,7 @@ func (s *Server) EndAuthorization(ctx context.Context, id string, reason store.E
 	if !ended {
 		return // already ended: the first reason and event stand
 	}
+	s.authorizationEnded(string(reason))
 	a, err := s.st.GetAuthorization(ctx, id)
 	if err != nil {
 		s.logger.Error("end authorization: get", "err", err)

@@ -1,9 +1,13 @@
 package server
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/smartlaunch/smartlaunch/internal/metrics"
 )
 
 // statusRecorder remembers the status code written through it.
@@ -28,17 +32,54 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// logRequests logs one line per request: method, path, status, duration.
-// It never logs the query string, headers or bodies, where codes, tokens,
-// secrets and passwords travel.
-func logRequests(logger *slog.Logger, h http.Handler) http.Handler {
+// requestIDHeader carries the request id, from a proxy in front of the
+// server or made here, back to the client.
+const requestIDHeader = "X-Request-ID"
+
+// logRequests logs one line per request: request id, method, path,
+// status, duration; and records the request in m. It never logs the query
+// string, headers or bodies, where codes, tokens, secrets and passwords
+// travel.
+func logRequests(logger *slog.Logger, m *metrics.Metrics, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		id := r.Header.Get(requestIDHeader)
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		w.Header().Set(requestIDHeader, id)
 		rec := &statusRecorder{ResponseWriter: w}
 		h.ServeHTTP(rec, r)
-		logger.Info("request", "method", r.Method, "path", trimPath(r.URL.Path),
-			"status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
+		if rec.status == 0 {
+			rec.status = http.StatusOK // the handler wrote nothing
+		}
+		d := time.Since(start)
+		m.ObserveRequest(r.URL.Path, r.Method, rec.status, d)
+		logger.Info("request", "request_id", id, "method", r.Method, "path", trimPath(r.URL.Path),
+			"status", rec.status, "duration", d.Round(time.Microsecond))
 	})
+}
+
+// validRequestID reports whether an incoming request id may be kept: at
+// most 64 characters of [A-Za-z0-9._-], so it is safe in logs and headers.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// newRequestID returns 16 random hex characters.
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
 }
 
 // recoverPanics turns a panic in a handler into a 500 and a log line.

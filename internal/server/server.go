@@ -21,6 +21,7 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/fhir"
 	"github.com/smartlaunch/smartlaunch/internal/fhir/upstream"
 	"github.com/smartlaunch/smartlaunch/internal/keys"
+	"github.com/smartlaunch/smartlaunch/internal/metrics"
 	"github.com/smartlaunch/smartlaunch/internal/oauth"
 	"github.com/smartlaunch/smartlaunch/internal/reminders"
 	"github.com/smartlaunch/smartlaunch/internal/remotekeys"
@@ -155,6 +156,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	// A server reached on a loopback address is a developer's sandbox: it
 	// may fetch client keys from loopback URLs too. Anything else may not.
+	mets := metrics.New()
 	fetcher := remotekeys.New(remotekeys.Config{AllowLoopback: isLoopbackHost(base.Hostname()),
 		AllowPrivate: cfg.AllowPrivateJWKS, Now: cfg.Now})
 	as, err := oauth.New(oauth.Config{
@@ -164,7 +166,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Texts: texts, RefuseUnexplainable: cfg.RefuseUnexplainableScopes, ConsentDocs: strings.TrimSuffix(cfg.BaseURL, "/") + consentdocs.PagePath,
 		Issuer: cfg.BaseURL, LoginPath: "/login", Now: cfg.Now,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshIdleTTL: cfg.RefreshIdleTTL,
-		OfflineLifetime: cfg.OfflineLifetime, TokenLimit: cfg.TokenLimit,
+		OfflineLifetime: cfg.OfflineLifetime, TokenLimit: cfg.TokenLimit, Metrics: mets,
 	})
 	if err != nil {
 		return nil, err
@@ -240,11 +242,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	mux.Handle("GET /readyz", readyz(cfg.Store, cfg.Logger))
+	mux.Handle("GET /metrics", mets.Handler())
 	mux.Handle("GET /{$}", web.Secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "smartlaunch: SMART on FHIR sandbox\nFHIR base: %s\n", as.FHIRBase())
 	})))
-	return &Server{handler: logRequests(cfg.Logger, recoverPanics(cfg.Logger, mux)), logger: cfg.Logger, OAuth: as, FHIR: fs, keys: ks,
+	return &Server{handler: logRequests(cfg.Logger, mets, recoverPanics(cfg.Logger, mux)), logger: cfg.Logger, OAuth: as, FHIR: fs, keys: ks,
 		usage: rec2, reminders: rems.svc, st: cfg.Store, now: cfg.Now, accessRetention: orDefault(cfg.AccessRetention, 90*24*time.Hour)}, nil
 }
 
