@@ -358,9 +358,18 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
-	janitorCtx, stopJanitor := context.WithCancel(ctx)
-	defer stopJanitor()
-	go s.janitor(janitorCtx, 10*time.Second)
+	// The janitor outlives ctx until the in-flight requests are done, so
+	// that its last flush, which Run waits for, holds their counts too.
+	janitorCtx, stopJanitor := context.WithCancel(context.WithoutCancel(ctx))
+	janitorDone := make(chan struct{})
+	go func() {
+		defer close(janitorDone)
+		s.janitor(janitorCtx, 10*time.Second)
+	}()
+	defer func() {
+		stopJanitor()
+		<-janitorDone
+	}()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
