@@ -188,7 +188,9 @@ func newEnvWith(t testing.TB, configure func(*server.Config)) *env {
 	clk := &clock{t: testStart}
 	e := &env{t: t, st: st, clock: clk, logs: &lockedBuffer{}}
 	var h http.Handler
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	watch := &secretWatch{}
+	e.srv = httptest.NewServer(watch.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) })))
+	t.Cleanup(func() { watch.check(t, e.logs.String()) })
 	t.Cleanup(e.srv.Close)
 	e.base = e.srv.URL
 	e.fhir = e.base + "/fhir"
