@@ -129,15 +129,9 @@ func (s *Server) readableMatches(ctx context.Context, a Access, typ string, quer
 	if !nw.exact {
 		return nil, forbidden("in proxy mode, a chained parameter or _has cannot be confined to what these scopes allow reading")
 	}
-	path := typ
-	if nw.patient != "" {
-		path = "Patient/" + nw.patient + "/" + typ
-	}
-	for k, vs := range nw.params {
-		query[k] = append(query[k], vs...)
-	}
+	nw.addTo(query)
 	query.Set("_count", strconv.Itoa(maxResolved+1))
-	resp, err := s.proxy.up.Do(ctx, http.MethodGet, path+"?"+query.Encode(), nil, nil)
+	resp, err := s.proxy.up.Do(ctx, http.MethodGet, nw.path(typ)+"?"+query.Encode(), nil, nil)
 	if err != nil {
 		return nil, upstreamError(err)
 	}

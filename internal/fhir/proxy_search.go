@@ -27,6 +27,32 @@ type narrowing struct {
 	exact   bool
 }
 
+// path is where the upstream is searched for typ under nw: the patient's
+// compartment (Patient/{id}/{type}) or the type.
+func (nw narrowing) path(typ string) string {
+	if nw.patient != "" {
+		return "Patient/" + nw.patient + "/" + typ
+	}
+	return typ
+}
+
+// addTo ANDs nw's parameters to v.
+func (nw narrowing) addTo(v url.Values) {
+	for k, vs := range nw.params {
+		v[k] = append(v[k], vs...)
+	}
+}
+
+// cloneValues copies v, its value slices too, so that adding to the copy
+// never changes v.
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = slices.Clone(vs)
+	}
+	return out
+}
+
 // narrow returns the narrowing of a search of typ: none, exact, when a
 // covering scope allows every resource; the one grant's compartment and
 // query, exact, when the covering scopes come down to one; and otherwise
@@ -86,21 +112,15 @@ func (s *Server) proxySearch(w http.ResponseWriter, r *http.Request, a Access, t
 		return err
 	}
 	nw := s.defs.narrow(a, typ, interSearchType, now)
-	path := typ
-	switch {
-	case compartment != "":
+	path := nw.path(typ)
+	if compartment != "" {
 		if !s.defs.inCompartment(typ) || !validID(compartment) {
 			return notFound("no such compartment search")
 		}
-		path = "Patient/" + compartment + "/" + typ
+		path = narrowing{patient: compartment}.path(typ)
 		nw.exact = nw.exact && (nw.patient == "" || nw.patient == compartment)
-	case nw.patient != "":
-		path = "Patient/" + nw.patient + "/" + typ
 	}
-	v := url.Values{}
-	for k, vs := range q.params {
-		v[k] = slices.Clone(vs)
-	}
+	v := cloneValues(q.params)
 	empty, err := s.resolveNested(r.Context(), a, typ, v, now)
 	if err != nil {
 		return err
@@ -111,9 +131,7 @@ func (s *Server) proxySearch(w http.ResponseWriter, r *http.Request, a Access, t
 		fhirwire.WriteJSON(w, http.StatusOK, b)
 		return nil
 	}
-	for k, vs := range nw.params {
-		v[k] = append(v[k], vs...)
-	}
+	nw.addTo(v)
 	kind := relayKind{judge: judgeSearch}
 	if nw.exact {
 		kind.exact = true
@@ -163,10 +181,7 @@ func (s *Server) proxySystemSearch(w http.ResponseWriter, r *http.Request, a Acc
 	if q.Count == 0 {
 		return s.proxyCount(w, r, a, types, q)
 	}
-	v := url.Values{}
-	for k, vs := range q.params {
-		v[k] = slices.Clone(vs)
-	}
+	v := cloneValues(q.params)
 	names := explicit
 	if len(names) == 0 {
 		for _, t := range types {
@@ -301,18 +316,9 @@ func (s *Server) proxyCount(w http.ResponseWriter, r *http.Request, a Access, ty
 			return &apiError{Status: http.StatusBadRequest, Code: "not-supported",
 				Diagnostics: "with these scopes, a proxied search cannot be counted without reading it; page through it instead"}
 		}
-		v := url.Values{}
-		for k, vs := range q.params {
-			v[k] = slices.Clone(vs)
-		}
-		for k, vs := range nw.params {
-			v[k] = append(v[k], vs...)
-		}
-		path := t.name
-		if nw.patient != "" {
-			path = "Patient/" + nw.patient + "/" + t.name
-		}
-		n, err := s.upstreamCount(r.Context(), path+"?"+v.Encode())
+		v := cloneValues(q.params)
+		nw.addTo(v)
+		n, err := s.upstreamCount(r.Context(), nw.path(t.name)+"?"+v.Encode())
 		if err != nil {
 			return err
 		}

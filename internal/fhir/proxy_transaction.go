@@ -21,8 +21,8 @@ func (s *Server) proxyTransaction(w http.ResponseWriter, r *http.Request, a Acce
 	refs := map[string]string{}
 	for _, e := range entries {
 		if e.Request.Method == http.MethodPost && e.FullURL != "" {
-			typ, _, _ := strings.Cut(strings.TrimPrefix(e.Request.URL, s.base+"/"), "?")
-			refs[e.FullURL] = typ + "/" + newID()
+			parts, _ := s.entryURL(e)
+			refs[e.FullURL] = parts[0] + "/" + newID()
 		}
 	}
 	out := make([]map[string]any, len(entries))
@@ -63,9 +63,7 @@ func (s *Server) proxyTransaction(w http.ResponseWriter, r *http.Request, a Acce
 
 // checkEntry decides one entry of a proxied transaction.
 func (s *Server) checkEntry(ctx context.Context, a Access, e inEntry, refs map[string]string) (upstreamWrite, error) {
-	ref := strings.TrimPrefix(e.Request.URL, s.base+"/")
-	path, query, _ := strings.Cut(ref, "?")
-	parts := strings.Split(path, "/")
+	parts, query := s.entryURL(e)
 	m := e.Request.Method
 	switch {
 	case m == http.MethodGet:

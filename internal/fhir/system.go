@@ -108,12 +108,11 @@ func (s *Server) systemMatches(r *http.Request, a Access, params url.Values, in 
 		all, total = append(all, rs...), total+n
 	}
 	slices.SortFunc(all, func(x, y store.Resource) int { return cmp.Or(cmp.Compare(x.Type, y.Type), cmp.Compare(x.ID, y.ID)) })
-	page := all[min(q.Offset, len(all)):min(q.Offset+q.Count, len(all))]
 	if len(explicit) > 0 {
 		q.params.Set("_type", strings.Join(explicit, ","))
 	}
 	q.ignored = ignored
-	return q, page, total, nil
+	return q, page(all, q), total, nil
 }
 
 // typeDecision is one type a system search looks at, with what the token

@@ -97,6 +97,13 @@ func (s *Server) transaction(r *http.Request, a Access, entries []inEntry) (outB
 	return out, nil
 }
 
+// entryURL splits an entry's request.url, relative to the base or
+// absolute under it, into its path segments and its query.
+func (s *Server) entryURL(e inEntry) (parts []string, query string) {
+	path, query, _ := strings.Cut(strings.TrimPrefix(e.Request.URL, s.base+"/"), "?")
+	return strings.Split(path, "/"), query
+}
+
 // parseTxEntry reads an entry's request: the type and id it writes
 // (a fresh id for a create, or the one a conditional create found).
 func (s *Server) parseTxEntry(r *http.Request, a Access, e inEntry) (*txEntry, error) {
@@ -105,9 +112,7 @@ func (s *Server) parseTxEntry(r *http.Request, a Access, e inEntry) (*txEntry, e
 		te.getEntry = true
 		return te, nil
 	}
-	ref := strings.TrimPrefix(e.Request.URL, s.base+"/")
-	path, query, _ := strings.Cut(ref, "?")
-	parts := strings.Split(path, "/")
+	parts, query := s.entryURL(e)
 	if !s.defs.known(parts[0]) {
 		return nil, notFound("unknown resource type")
 	}
