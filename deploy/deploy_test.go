@@ -27,6 +27,7 @@ var commands = map[string][]string{
 	"keys":   {"list", "rotate"},
 	"client": {"add", "list", "show", "update", "remove", "rotate-secret"},
 	"user":   {"add"},
+	"config": {"check"},
 	"scopes": {"explain", "lint"},
 }
 
@@ -661,7 +662,7 @@ func TestOperationsDoc(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"serve", "migrate", "keys rotate", "keys list", "client list", "version"} {
+	for _, want := range []string{"serve", "migrate", "keys rotate", "keys list", "client list", "config check", "version"} {
 		if !seen[want] {
 			t.Errorf("docs/operations.md shows no smartlaunch %s", want)
 		}

@@ -38,13 +38,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	smtpAddr := fs.String("smtp-addr", "", "SMTP server (host:port) for reminder digests; empty sends no email")
 	smtpFrom := fs.String("smtp-from", "", "sender of reminder digests, such as \"Health Record <no-reply@example.org>\"")
 	smtpUser := fs.String("smtp-username", "", "SMTP user name (the password comes from --smtp-password-file)")
-	smtpPassFile := fs.String("smtp-password-file", "", "file holding the SMTP password")
+	smtpPassFile := fs.String("smtp-password-file", "", "file holding the SMTP password; also $SMARTLAUNCH_SMTP_PASSWORD")
 	allowPrivate := fs.Bool("allow-private-jwks-uri", false, "let apps' jwks_uri point at private and link-local addresses (off: such fetches are refused)")
 	unexplainable := fs.String("unexplainable-scopes", "warn", "scopes that cannot be said in one plain sentence: warn (show with a warning and the raw text) or refuse (invalid_scope)")
 	migrate := fs.String("migrate", "auto", "PostgreSQL schema migrations at start: auto (apply pending ones) or off (refuse to start while some are pending; run \"smartlaunch migrate\")")
 	upFlags := addUpstreamFlags(fs)
 	tlsF := addTLSFlags(fs)
+	configFile := fs.String("config", "", "configuration file (YAML, version: 1); flags given here override its settings")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := applyConfigFile(fs, *configFile); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -68,10 +72,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("serve: the registration token must have at least 32 characters")
 	}
 	mail := reminders.MailConfig{Addr: *smtpAddr, From: *smtpFrom, Username: *smtpUser}
-	if *smtpPassFile != "" {
-		if mail.Password, err = secret(*smtpPassFile, "", "--smtp-password-file"); err != nil {
-			return err
-		}
+	if mail.Password, err = secret(*smtpPassFile, "SMARTLAUNCH_SMTP_PASSWORD", "--smtp-password-file"); err != nil {
+		return err
 	}
 	if mail.Addr != "" && mail.From == "" {
 		return fmt.Errorf("serve: --smtp-from is required with --smtp-addr")
