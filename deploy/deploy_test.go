@@ -28,6 +28,7 @@ var commands = map[string][]string{
 	"client": {"add", "list", "show", "update", "remove", "rotate-secret"},
 	"user":   {"add"},
 	"config": {"check"},
+	"audit":  {"export"},
 	"scopes": {"explain", "lint"},
 }
 
@@ -662,7 +663,7 @@ func TestOperationsDoc(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"serve", "migrate", "keys rotate", "keys list", "client list", "config check", "version"} {
+	for _, want := range []string{"serve", "migrate", "keys rotate", "keys list", "client list", "config check", "audit export", "version"} {
 		if !seen[want] {
 			t.Errorf("docs/operations.md shows no smartlaunch %s", want)
 		}

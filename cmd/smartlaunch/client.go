@@ -12,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/oauth"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
@@ -149,6 +150,7 @@ func clientAdd(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err := st.CreateClient(ctx, c); err != nil {
 		return fmt.Errorf("client add: %w", err)
 	}
+	recordAudit(ctx, st, store.AuditEvent{Type: audit.ClientRegistered, ClientID: c.ID, Detail: "cli"})
 	return json.NewEncoder(stdout).Encode(out)
 }
 
@@ -178,6 +180,7 @@ func clientUpdate(ctx context.Context, args []string, _ io.Reader, stdout, stder
 	if err := st.UpdateClient(ctx, c); err != nil {
 		return fmt.Errorf("client update: %w", err)
 	}
+	recordAudit(ctx, st, store.AuditEvent{Type: audit.ClientChanged, ClientID: c.ID, Detail: "updated"})
 	return printClient(stdout, c)
 }
 
@@ -213,6 +216,7 @@ func clientRemove(ctx context.Context, args []string, _ io.Reader, stdout, stder
 	if err := st.DeleteClient(ctx, *id); err != nil {
 		return fmt.Errorf("client remove: %w", err)
 	}
+	recordAudit(ctx, st, store.AuditEvent{Type: audit.ClientChanged, ClientID: *id, Detail: "removed"})
 	fmt.Fprintf(stdout, "removed %s\n", *id)
 	return nil
 }
@@ -249,6 +253,7 @@ func clientRotateSecret(ctx context.Context, args []string, _ io.Reader, stdout,
 	if err := st.UpdateClient(ctx, c); err != nil {
 		return fmt.Errorf("client rotate-secret: %w", err)
 	}
+	recordAudit(ctx, st, store.AuditEvent{Type: audit.ClientChanged, ClientID: c.ID, Detail: "secret_rotated"})
 	return json.NewEncoder(stdout).Encode(out)
 }
 
@@ -278,6 +283,7 @@ func clientList(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 
 func loadClient(ctx context.Context, data, id string) (interface {
 	store.Clients
+	store.AuditEvents
 	Close() error
 }, store.Client, error) {
 	if id == "" {

@@ -40,6 +40,7 @@ commands:
   user add     create a user            version       print the version
   migrate      apply the store's schema migrations (PostgreSQL: $SMARTLAUNCH_DATABASE_URL)
   keys list|rotate   show the signing keys; add new ones (the old keep verifying)
+  audit export   write the audit trail as FHIR AuditEvent resources (NDJSON)
   config check FILE   check a configuration file (serve --config FILE); print every problem
   scopes explain   say scopes in plain words (--lang en|es|fr|de)
   scopes lint      check an app's scope request; suggest the fewest, clearest (--max N, --json)
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		})
 	case "user":
 		return sub(ctx, "user", rest, stdin, stdout, stderr, map[string]command{"add": userAdd})
+	case "audit":
+		return sub(ctx, "audit", rest, stdin, stdout, stderr, map[string]command{"export": auditExport})
 	case "config":
 		return sub(ctx, "config", rest, stdin, stdout, stderr, map[string]command{"check": configCheck})
 	case "scopes":

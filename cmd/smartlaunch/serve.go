@@ -43,7 +43,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	unexplainable := fs.String("unexplainable-scopes", "warn", "scopes that cannot be said in one plain sentence: warn (show with a warning and the raw text) or refuse (invalid_scope)")
 	migrate := fs.String("migrate", "auto", "PostgreSQL schema migrations at start: auto (apply pending ones) or off (refuse to start while some are pending; run \"smartlaunch migrate\")")
 	upFlags := addUpstreamFlags(fs)
+	keyF := addKeyFlags(fs)
 	tlsF := addTLSFlags(fs)
+	limitsF := addLimitFlags(fs)
 	configFile := fs.String("config", "", "configuration file (YAML, version: 1); flags given here override its settings")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -82,6 +84,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	keyOpts, err := keyF.options()
+	if err != nil {
+		return err
+	}
+	limits, err := limitsF.config()
+	if err != nil {
+		return err
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("serve: --log-level: %w", err)
@@ -105,7 +115,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := tlsF.check(*baseURL); err != nil {
 		return err
 	}
-	tlsConfig, err := tlsF.config()
+	tlsConfig, err := tlsF.config(*data)
 	if err != nil {
 		return err
 	}
@@ -141,7 +151,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		scheme = "https"
 	}
 	if *baseURL == "" {
-		*baseURL = defaultBaseURL(scheme, ln.Addr())
+		*baseURL = tlsF.defaultBaseURL(scheme, ln.Addr())
 	}
 	var redirectLn net.Listener
 	if *tlsF.redirectAddr != "" {
@@ -154,7 +164,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		AccessTokenTTL: *accessTTL, RefreshIdleTTL: *idleTTL, OfflineLifetime: *offline, OnlineTTL: *online,
 		RefuseUnexplainableScopes: *unexplainable == "refuse", RegistrationToken: regToken,
 		AllowPrivateJWKS: *allowPrivate, Mail: mail, AccessRetention: *retention, Upstream: up,
-		Reminders: reminders.Policy{ReviewEvery: *reviewEvery, DormantAfter: *dormantAfter}})
+		SignInLimits: limits.signIn, TokenLimit: limits.token, TrustedProxies: limits.proxies,
+		Keys: keyOpts, Reminders: reminders.Policy{ReviewEvery: *reviewEvery, DormantAfter: *dormantAfter}})
 	if err != nil {
 		return err
 	}
@@ -175,8 +186,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	redirected := make(chan error, 1)
+	redirect := tlsF.redirect(*baseURL)
 	go func() {
-		err := runRedirect(ctx, redirectLn, *baseURL, logger)
+		err := runRedirect(ctx, redirectLn, redirect, logger)
 		cancel()
 		redirected <- err
 	}()

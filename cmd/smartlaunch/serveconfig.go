@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/smartlaunch/smartlaunch/internal/config"
 )
@@ -31,6 +32,12 @@ func configFlags() []configFlag {
 		{"tls-key", func(f *config.File) string { return f.TLS.Key }},
 		{"http-redirect-addr", func(f *config.File) string { return f.TLS.HTTPRedirectAddr }},
 		{"behind-tls-proxy", func(f *config.File) string { return strconv.FormatBool(f.TLS.BehindTLSProxy) }},
+		{"acme-domain", func(f *config.File) string { return strings.Join(f.TLS.ACMEDomains, ",") }},
+		{"acme-email", func(f *config.File) string { return f.TLS.ACMEEmail }},
+		{"acme-directory-url", func(f *config.File) string { return f.TLS.ACMEDirectoryURL }},
+		{"acme-directory-ca", func(f *config.File) string { return f.TLS.ACMEDirectoryCA }},
+		{"acme-cache", func(f *config.File) string { return f.TLS.ACMECache }},
+		{"acme-accept-tos", func(f *config.File) string { return strconv.FormatBool(f.TLS.ACMEAcceptTOS) }},
 		{"production", func(f *config.File) string { return strconv.FormatBool(f.Production) }},
 		{"access-token-ttl", func(f *config.File) string { return f.Tokens.AccessTokenTTL.String() }},
 		{"refresh-idle-ttl", func(f *config.File) string { return f.Tokens.RefreshIdleTTL.String() }},
@@ -53,6 +60,18 @@ func configFlags() []configFlag {
 		{"allow-private-jwks-uri", func(f *config.File) string { return strconv.FormatBool(f.AllowPrivateJWKSURI) }},
 		{"unexplainable-scopes", func(f *config.File) string { return f.UnexplainableScopes }},
 		{"migrate", func(f *config.File) string { return f.Migrate }},
+		{"key-rotation-every", func(f *config.File) string { return f.Keys.RotateEvery.String() }},
+		{"key-publish-ahead", func(f *config.File) string { return f.Keys.PublishAhead.String() }},
+		{"key-encryption-key-file", func(f *config.File) string { return f.Keys.EncryptionKeyFile }},
+		{"trusted-proxies", func(f *config.File) string { return strings.Join(f.Server.TrustedProxies, ",") }},
+		{"signin-limit-per-account-ip", func(f *config.File) string { return strconv.Itoa(f.RateLimits.SignInPerAccountIP) }},
+		{"signin-limit-per-ip", func(f *config.File) string { return strconv.Itoa(f.RateLimits.SignInPerIP) }},
+		{"signin-limit-per-account", func(f *config.File) string { return strconv.Itoa(f.RateLimits.SignInPerAccount) }},
+		{"signin-limit-window", func(f *config.File) string { return f.RateLimits.SignInWindow.String() }},
+		{"signin-lockout", func(f *config.File) string { return f.RateLimits.SignInLockout.String() }},
+		{"signin-lockout-per-account", func(f *config.File) string { return f.RateLimits.SignInLockoutPerAccount.String() }},
+		{"token-rate-limit", func(f *config.File) string { return strconv.FormatFloat(f.RateLimits.TokenRate, 'g', -1, 64) }},
+		{"token-rate-burst", func(f *config.File) string { return strconv.Itoa(f.RateLimits.TokenBurst) }},
 	}
 }
 
@@ -66,6 +85,7 @@ func configSecretEnvs(f *config.File) []struct{ name, builtin, fileFlag string }
 		{f.SMTP.PasswordEnv, "SMARTLAUNCH_SMTP_PASSWORD", "smtp-password-file"},
 		{f.FHIRUpstream.BearerEnv, "SMARTLAUNCH_FHIR_UPSTREAM_BEARER", "fhir-upstream-bearer-file"},
 		{f.FHIRUpstream.ClientSecretEnv, "SMARTLAUNCH_FHIR_UPSTREAM_CLIENT_SECRET", "fhir-upstream-client-secret-file"},
+		{f.Keys.EncryptionKeyEnv, keyEncryptionEnv, "key-encryption-key-file"},
 	}
 }
 

@@ -75,12 +75,18 @@ func writeCert(t *testing.T, dir string) (certFile, keyFile string, roots *x509.
 // startServeLines is startServe returning the first n lines serve prints.
 func startServeLines(t *testing.T, data string, n int, extra ...string) ([]string, func() error) {
 	t.Helper()
+	return startServeLog(t, data, n, io.Discard, extra...)
+}
+
+// startServeLog is startServeLines with serve's log written to stderr.
+func startServeLog(t *testing.T, data string, n int, stderr io.Writer, extra ...string) ([]string, func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--log-level", "warn"}, extra...)
 	go func() {
-		done <- run(ctx, args, nil, pw, io.Discard)
+		done <- run(ctx, args, nil, pw, stderr)
 		pw.Close()
 	}()
 	r := bufio.NewReader(pr)
@@ -227,6 +233,15 @@ func TestServeTLS(t *testing.T) {
 // refused before anything starts.
 func TestServeRefusesFlags(t *testing.T) {
 	certFile, keyFile, _ := writeCert(t, t.TempDir())
+	openCache := filepath.Join(t.TempDir(), "acme")
+	if err := os.Mkdir(openCache, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(openCache, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	acme := []string{"--acme-domain", "smart.example.org", "--acme-accept-tos"}
+	withACME := func(args ...string) []string { return append(append([]string{}, acme...), args...) }
 	tests := []struct {
 		name string
 		args []string
@@ -240,6 +255,21 @@ func TestServeRefusesFlags(t *testing.T) {
 		{"TLS with http base URL", []string{"--tls-cert", certFile, "--tls-key", keyFile, "--base-url", "http://smart.example.org"}, "must be https:// when serving TLS"},
 		{"redirect without TLS", []string{"--http-redirect-addr", "127.0.0.1:0"}, "--http-redirect-addr needs TLS"},
 		{"unreadable certificate", []string{"--tls-cert", keyFile, "--tls-key", keyFile}, "load TLS certificate"},
+		{"ACME and certificate files", withACME("--tls-cert", certFile, "--tls-key", keyFile), "--acme-domain and --tls-cert exclude each other"},
+		{"ACME behind a proxy", withACME("--behind-tls-proxy", "--base-url", "https://smart.example.org"), "--acme-domain and --behind-tls-proxy exclude each other"},
+		{"ACME terms not accepted", []string{"--acme-domain", "smart.example.org"}, "--acme-domain needs --acme-accept-tos"},
+		{"ACME email without domain", []string{"--acme-email", "ops@example.org"}, "--acme-email needs --acme-domain"},
+		{"ACME cache without domain", []string{"--acme-cache", openCache}, "--acme-cache needs --acme-domain"},
+		{"ACME no host", []string{"--acme-domain", " , ", "--acme-accept-tos"}, "names no host"},
+		{"ACME wildcard", []string{"--acme-domain", "*.example.org", "--acme-accept-tos"}, "is a wildcard"},
+		{"ACME IP address", []string{"--acme-domain", "smart.example.org,127.0.0.1", "--acme-accept-tos"}, "is an IP address"},
+		{"ACME host with port", []string{"--acme-domain", "smart.example.org:443", "--acme-accept-tos"}, "is not a fully qualified host name"},
+		{"ACME plain HTTP directory", withACME("--acme-directory-url", "http://ca.example.org/dir"), "is not an absolute https:// URL"},
+		{"ACME bad email", withACME("--acme-email", "ops"), "is not a plain email address"},
+		{"ACME base URL on another host", withACME("--base-url", "https://other.example.org"), `host "other.example.org" is not one of --acme-domain`},
+		{"ACME http base URL", withACME("--base-url", "http://smart.example.org"), "must be https:// when serving TLS"},
+		{"ACME cache open to others", withACME("--acme-cache", openCache), "is open to other users (mode 0755)"},
+		{"ACME directory CA without certificate", withACME("--acme-directory-ca", keyFile), "holds no PEM certificate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

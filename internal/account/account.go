@@ -12,7 +12,9 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/password"
+	"github.com/smartlaunch/smartlaunch/internal/ratelimit"
 	"github.com/smartlaunch/smartlaunch/internal/session"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/web"
@@ -58,8 +60,13 @@ type Config struct {
 	Locales   *web.Locales
 	Ender     AccessEnder
 	Reminders Reminders // nil: no reminders shown
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// SignIn limits failed sign-ins; the server shares one among all its
+	// password forms. Nil makes one of its own with the default limits.
+	SignIn *ratelimit.SignIn
+	// Audit records sign-ins; nil records none.
+	Audit  *audit.Recorder
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Page serves /account.
@@ -75,6 +82,9 @@ func New(cfg Config) (*Page, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.SignIn == nil {
+		cfg.SignIn = ratelimit.NewSignIn(ratelimit.SignInLimits{}, cfg.Now)
 	}
 	return &Page{cfg: cfg}, nil
 }
@@ -122,10 +132,13 @@ func (p *Page) newPage(r *http.Request, titleKey string) (page, language.Tag) {
 	return pg, tag
 }
 
-func (p *Page) fail(w http.ResponseWriter, err error) {
-	p.cfg.Logger.Error("account", "err", err)
+func (p *Page) fail(w http.ResponseWriter, r *http.Request, err error) {
+	p.cfg.Logger.ErrorContext(r.Context(), "account", "err", err)
 	p.cfg.Pages.Error(w, http.StatusInternalServerError, "Something went wrong on our side.")
 }
+
+// tooManySignIns answers a sign-in refused by the limits.
+const tooManySignIns = "There have been too many failed sign-ins. Wait a few minutes, then try again."
 
 type loginData struct {
 	page
@@ -138,21 +151,36 @@ func (p *Page) login(w http.ResponseWriter, r *http.Request) {
 		p.cfg.Pages.Error(w, http.StatusBadRequest, "The form could not be read.")
 		return
 	}
-	u, err := p.cfg.Store.GetUserByUsername(r.Context(), r.PostForm.Get("username"))
-	if err == nil {
+	username, addr := r.PostForm.Get("username"), ratelimit.Client(r)
+	if wait, limited := p.cfg.SignIn.Limited(addr, username); limited {
+		// Refused before the password is looked at, and not counted.
+		ratelimit.SetRetryAfter(w.Header(), wait)
+		p.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInLimited, Detail: audit.FormAccount})
+		p.cfg.Pages.Error(w, http.StatusTooManyRequests, tooManySignIns)
+		return
+	}
+	u, err := p.cfg.Store.GetUserByUsername(r.Context(), username)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		err = password.CheckUnknown(r.PostForm.Get("password"))
+	case err == nil:
 		err = password.Check(u.PasswordHash, r.PostForm.Get("password"))
 	}
 	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, password.ErrMismatch) {
-			p.fail(w, err)
+		if !errors.Is(err, password.ErrMismatch) {
+			p.fail(w, r, err)
 			return
 		}
+		p.cfg.SignIn.Failed(addr, username)
+		p.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInFailed, UserID: u.ID, Detail: audit.FormAccount})
 		pg, _ := p.newPage(r, "login.title")
 		p.cfg.Pages.Render(w, http.StatusUnauthorized, "account_login.html", loginData{page: pg, Error: pg.L.T("login.error")})
 		return
 	}
+	p.cfg.SignIn.Succeeded(addr, username)
+	p.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInSucceeded, UserID: u.ID, Detail: audit.FormAccount})
 	if _, err := p.cfg.Sessions.Start(r.Context(), w, u); err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
@@ -162,7 +190,7 @@ func (p *Page) login(w http.ResponseWriter, r *http.Request) {
 func (p *Page) signedIn(w http.ResponseWriter, r *http.Request) (store.User, bool) {
 	_, u, ok, err := p.cfg.Sessions.Current(r)
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return u, false
 	}
 	if !ok {

@@ -51,7 +51,7 @@ func (p *Page) home(w http.ResponseWriter, r *http.Request) {
 	d := homeData{page: pg, User: u}
 	as, err := p.cfg.Store.ListUserAuthorizations(r.Context(), u.ID)
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	sortNewest(as)
@@ -60,7 +60,7 @@ func (p *Page) home(w http.ResponseWriter, r *http.Request) {
 	for _, a := range as {
 		v, err := p.view(r, a, lang, now)
 		if err != nil {
-			p.fail(w, err)
+			p.fail(w, r, err)
 			return
 		}
 		names[a.ID] = v.App.Name
@@ -73,7 +73,7 @@ func (p *Page) home(w http.ResponseWriter, r *http.Request) {
 	if p.cfg.Reminders != nil {
 		rs, err := p.cfg.Reminders.Pending(r.Context(), u.ID)
 		if err != nil {
-			p.fail(w, err)
+			p.fail(w, r, err)
 			return
 		}
 		for _, rm := range rs {
@@ -168,7 +168,7 @@ func (p *Page) confirmEnd(w http.ResponseWriter, r *http.Request) {
 	pg, lang := p.newPage(r, "account.confirm.title")
 	v, err := p.view(r, a, lang, p.cfg.Now())
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	p.cfg.Pages.Render(w, http.StatusOK, "account_confirm.html", confirmData{page: pg, App: v})
@@ -196,7 +196,7 @@ func (p *Page) own(w http.ResponseWriter, r *http.Request, u store.User) (store.
 		return a, false
 	}
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return a, false
 	}
 	return a, true
@@ -228,7 +228,7 @@ func (p *Page) reminder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/account", http.StatusSeeOther)

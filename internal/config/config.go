@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/smartlaunch/smartlaunch/internal/ratelimit"
 )
 
 // Version is the only file version this package reads.
@@ -28,6 +30,8 @@ type File struct {
 	Reminders           Reminders    `yaml:"reminders"`
 	SMTP                SMTP         `yaml:"smtp"`
 	FHIRUpstream        FHIRUpstream `yaml:"fhir_upstream"`
+	RateLimits          RateLimits   `yaml:"rate_limits"`
+	Keys                Keys         `yaml:"keys"`
 	AllowPrivateJWKSURI bool         `yaml:"allow_private_jwks_uri"`
 	UnexplainableScopes string       `yaml:"unexplainable_scopes"`
 	Migrate             string       `yaml:"migrate"`
@@ -39,6 +43,9 @@ type Server struct {
 	BaseURL   string `yaml:"base_url"`
 	LogLevel  string `yaml:"log_level"`
 	LogFormat string `yaml:"log_format"`
+	// TrustedProxies are the CIDR prefixes or addresses of reverse proxies
+	// whose X-Forwarded-For names the client; empty ignores the header.
+	TrustedProxies []string `yaml:"trusted_proxies,omitempty"`
 }
 
 // Data is the embedded store's directory and how long usage counts stay.
@@ -54,12 +61,25 @@ type Database struct {
 	URLEnv  string `yaml:"url_env"`
 }
 
-// TLS is HTTPS served by smartlaunch itself, or by a proxy in front.
+// TLS is HTTPS served by smartlaunch itself, with a certificate from files
+// or from an ACME CA (RFC 8555), or by a proxy in front.
 type TLS struct {
 	Cert             string `yaml:"cert"`
 	Key              string `yaml:"key"`
 	HTTPRedirectAddr string `yaml:"http_redirect_addr"`
 	BehindTLSProxy   bool   `yaml:"behind_tls_proxy"`
+	// ACMEDomains are the public host names certificates are requested
+	// for; setting any turns ACME on.
+	ACMEDomains      []string `yaml:"acme_domains,omitempty"`
+	ACMEEmail        string   `yaml:"acme_email"`
+	ACMEDirectoryURL string   `yaml:"acme_directory_url"`
+	// ACMEDirectoryCA is a PEM file of CA certificates trusted for the
+	// ACME directory's HTTPS (a private ACME CA); empty for the system's.
+	ACMEDirectoryCA string `yaml:"acme_directory_ca"`
+	// ACMECache holds the ACME account key and the certificates with
+	// their private keys; empty for acme under Data.Dir.
+	ACMECache     string `yaml:"acme_cache"`
+	ACMEAcceptTOS bool   `yaml:"acme_accept_tos"`
 }
 
 // Tokens are the lifetimes of tokens and authorizations.
@@ -106,10 +126,39 @@ type FHIRUpstream struct {
 	Timeout          time.Duration `yaml:"timeout"`
 }
 
+// RateLimits bound failed sign-ins (every password form, counted
+// together) and token-endpoint requests. A sign-in limit of 0 failures is
+// off; so is a TokenRate of 0, the default.
+type RateLimits struct {
+	SignInPerAccountIP      int           `yaml:"signin_per_account_ip"`
+	SignInPerIP             int           `yaml:"signin_per_ip"`
+	SignInPerAccount        int           `yaml:"signin_per_account"`
+	SignInWindow            time.Duration `yaml:"signin_window"`
+	SignInLockout           time.Duration `yaml:"signin_lockout"`
+	SignInLockoutPerAccount time.Duration `yaml:"signin_lockout_per_account"`
+	// TokenRate is token-endpoint requests per second per client.
+	TokenRate  float64 `yaml:"token_rate"`
+	TokenBurst int     `yaml:"token_burst"`
+}
+
+// Keys is the schedule of the server's signing keys and the secret that
+// encrypts them at rest (with neither file nor env, they are stored in the
+// clear).
+type Keys struct {
+	// RotateEvery is how long a key signs before the next replaces it;
+	// 0 turns scheduled rotation off.
+	RotateEvery time.Duration `yaml:"rotate_every"`
+	// PublishAhead is how long the next key is in the JWKS before it signs.
+	PublishAhead      time.Duration `yaml:"publish_ahead"`
+	EncryptionKeyFile string        `yaml:"encryption_key_file"`
+	EncryptionKeyEnv  string        `yaml:"encryption_key_env"`
+}
+
 // Defaults returns the zero-config values: the demo on 127.0.0.1:8080
 // with its state in ./smartlaunch-data. They are serve's flag defaults.
 func Defaults() *File {
 	const day = 24 * time.Hour
+	signIn := ratelimit.DefaultSignInLimits
 	return &File{
 		Version: Version,
 		Server:  Server{Addr: "127.0.0.1:8080", LogLevel: "info", LogFormat: "text"},
@@ -117,9 +166,17 @@ func Defaults() *File {
 		Tokens: Tokens{AccessTokenTTL: time.Hour, RefreshIdleTTL: 30 * day,
 			OfflineLifetime: 180 * day, OnlineLifetime: 12 * time.Hour},
 		Reminders:           Reminders{ReviewEvery: 182 * day, DormantAfter: 90 * day},
+		TLS:                 TLS{ACMEDirectoryURL: LetsEncryptDirectoryURL},
 		FHIRUpstream:        FHIRUpstream{Timeout: 30 * time.Second},
 		UnexplainableScopes: "warn",
 		Migrate:             "auto",
+		Keys:                Keys{RotateEvery: 90 * day, PublishAhead: day},
+		RateLimits: RateLimits{
+			SignInPerAccountIP: signIn.PerAccountIP.Failures, SignInPerIP: signIn.PerIP.Failures,
+			SignInPerAccount: signIn.PerAccount.Failures, SignInWindow: signIn.PerAccountIP.Window,
+			SignInLockout: signIn.PerAccountIP.Lockout, SignInLockoutPerAccount: signIn.PerAccount.Lockout,
+			TokenBurst: 10,
+		},
 	}
 }
 

@@ -18,6 +18,7 @@ server:
   base_url: https://smart.example.org
   log_level: debug
   log_format: json
+  trusted_proxies: [10.0.0.0/8, 192.0.2.7]
 data:
   dir: /var/lib/smartlaunch
   access_retention: 720h
@@ -50,6 +51,19 @@ fhir_upstream:
   client_secret_env: UPSTREAM_SECRET
   scopes: system/*.rs
   timeout: 10s
+rate_limits:
+  signin_per_account_ip: 3
+  signin_per_ip: 0
+  signin_per_account: 10
+  signin_window: 10m
+  signin_lockout: 20m
+  signin_lockout_per_account: 2m
+  token_rate: 2.5
+  token_burst: 5
+keys:
+  rotate_every: 720h
+  publish_ahead: 12h
+  encryption_key_file: /run/secrets/kek
 allow_private_jwks_uri: true
 unexplainable_scopes: refuse
 migrate: "off"
@@ -62,10 +76,10 @@ func TestParseGood(t *testing.T) {
 	}
 	want := &File{
 		Version:    1,
-		Server:     Server{Addr: ":8443", BaseURL: "https://smart.example.org", LogLevel: "debug", LogFormat: "json"},
+		Server:     Server{Addr: ":8443", BaseURL: "https://smart.example.org", LogLevel: "debug", LogFormat: "json", TrustedProxies: []string{"10.0.0.0/8", "192.0.2.7"}},
 		Data:       Data{Dir: "/var/lib/smartlaunch", AccessRetention: 720 * time.Hour},
 		Database:   Database{URLFile: "/run/secrets/dsn"},
-		TLS:        TLS{Cert: "/etc/smartlaunch/tls.crt", Key: "/etc/smartlaunch/tls.key", HTTPRedirectAddr: ":80"},
+		TLS:        TLS{Cert: "/etc/smartlaunch/tls.crt", Key: "/etc/smartlaunch/tls.key", HTTPRedirectAddr: ":80", ACMEDirectoryURL: LetsEncryptDirectoryURL},
 		Production: true,
 		Tokens: Tokens{AccessTokenTTL: 15 * time.Minute, RefreshIdleTTL: 240 * time.Hour,
 			OfflineLifetime: 2160 * time.Hour, OnlineLifetime: 8 * time.Hour},
@@ -78,6 +92,9 @@ func TestParseGood(t *testing.T) {
 		AllowPrivateJWKSURI: true,
 		UnexplainableScopes: "refuse",
 		Migrate:             "off",
+		Keys:                Keys{RotateEvery: 720 * time.Hour, PublishAhead: 12 * time.Hour, EncryptionKeyFile: "/run/secrets/kek"},
+		RateLimits: RateLimits{SignInPerAccountIP: 3, SignInPerIP: 0, SignInPerAccount: 10, SignInWindow: 10 * time.Minute,
+			SignInLockout: 20 * time.Minute, SignInLockoutPerAccount: 2 * time.Minute, TokenRate: 2.5, TokenBurst: 5},
 	}
 	if diff := cmp.Diff(want, f); diff != "" {
 		t.Errorf("Parse (-want +got):\n%s", diff)
@@ -136,9 +153,33 @@ func TestParseBad(t *testing.T) {
 			`unexplainable_scopes: "ignore" is not warn or refuse`,
 			`migrate: "sometimes" is not auto or off`,
 		}},
+		{"bad rate limits", `version: 1
+server:
+  trusted_proxies: [10.0.0.0/33, proxy.internal, 192.0.2.7]
+rate_limits:
+  signin_per_ip: -1
+  signin_lockout: 0s
+  token_rate: -1
+  token_burst: 0
+`, []string{
+			"rate_limits.signin_per_ip: -1 is negative (0 turns the limit off)",
+			"rate_limits.signin_lockout: 0s is shorter than 1s",
+			"rate_limits.token_rate: -1 is not a number of requests per second, 0 or more",
+			"rate_limits.token_burst: 0 is less than 1",
+			`server.trusted_proxies: "10.0.0.0/33" is not an address or CIDR prefix`,
+			`server.trusted_proxies: "proxy.internal" is not an address or CIDR prefix`,
+		}},
+		{"bad key schedule", "version: 1\nkeys:\n  rotate_every: 24h\n  publish_ahead: 24h\n  encryption_key_file: /k\n  encryption_key_env: K\n",
+			[]string{"keys.encryption_key_file and keys.encryption_key_env: give one, not both",
+				"keys.publish_ahead: 24h0m0s is not shorter than keys.rotate_every (24h0m0s)"}},
+		{"negative key rotation", "version: 1\nkeys:\n  rotate_every: -1h\n  publish_ahead: 0s\n", []string{
+			"keys.publish_ahead: 0s is shorter than 1s",
+			"keys.rotate_every: -1h0m0s is negative (0 turns scheduled rotation off)"}},
+		{"key rotation off", "version: 1\nkeys:\n  rotate_every: 0s\n  encryption_key_env: \"NOT A NAME\"\n", []string{
+			`keys.encryption_key_env: "NOT A NAME" is not an environment variable name`}},
 		{"cert without key", "version: 1\ntls:\n  cert: c.pem\n", []string{"tls.cert and tls.key: give both or neither"}},
 		{"production without TLS", "version: 1\nproduction: true\n", []string{
-			"production: refuses to serve without TLS: set tls.cert and tls.key, or tls.behind_tls_proxy with an https:// server.base_url"}},
+			"production: refuses to serve without TLS: set tls.cert and tls.key, tls.acme_domains, or tls.behind_tls_proxy with an https:// server.base_url"}},
 		{"syntax error", "version: 1\n  server: [\n", []string{"line 2: mapping values are not allowed in this context"}},
 		{"every problem at once", `server:
   log_level: loud
@@ -157,7 +198,7 @@ production: true
 			`server.log_level: "loud" is not debug, info, warn or error`,
 			`server.base_url: "ftp://example.org" is not an absolute http(s) URL without query or fragment`,
 			"database.url_file and database.url_env: give one, not both",
-			"production: refuses to serve without TLS: set tls.cert and tls.key, or tls.behind_tls_proxy with an https:// server.base_url",
+			"production: refuses to serve without TLS: set tls.cert and tls.key, tls.acme_domains, or tls.behind_tls_proxy with an https:// server.base_url",
 		}},
 	}
 	for _, tt := range tests {

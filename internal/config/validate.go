@@ -17,6 +17,8 @@ func (f *File) Validate() error {
 	f.checkDurations(add)
 	f.checkSecrets(add)
 	f.checkTogether(add, https)
+	f.checkLimits(add)
+	f.checkACME(add)
 	if len(p) == 0 {
 		return nil
 	}
@@ -84,6 +86,7 @@ func (f *File) checkDurations(add adder) {
 		{"reminders.review_every", f.Reminders.ReviewEvery},
 		{"reminders.dormant_after", f.Reminders.DormantAfter},
 		{"fhir_upstream.timeout", f.FHIRUpstream.Timeout},
+		{"keys.publish_ahead", f.Keys.PublishAhead},
 	} {
 		if d.v < time.Second {
 			add("%s: %v is shorter than 1s", d.key, d.v)
@@ -99,6 +102,7 @@ func (f *File) checkSecrets(add adder) {
 		{"smtp.password", f.SMTP.PasswordFile, f.SMTP.PasswordEnv},
 		{"fhir_upstream.bearer", f.FHIRUpstream.BearerFile, f.FHIRUpstream.BearerEnv},
 		{"fhir_upstream.client_secret", f.FHIRUpstream.ClientSecretFile, f.FHIRUpstream.ClientSecretEnv},
+		{"keys.encryption_key", f.Keys.EncryptionKeyFile, f.Keys.EncryptionKeyEnv},
 	} {
 		if s.file != "" && s.env != "" {
 			add("%s_file and %s_env: give one, not both", s.key, s.key)
@@ -111,21 +115,29 @@ func (f *File) checkSecrets(add adder) {
 
 // checkTogether checks settings that need or exclude others.
 func (f *File) checkTogether(add adder, https bool) {
-	tlsOn := f.TLS.Cert != ""
-	if tlsOn != (f.TLS.Key != "") {
+	fileTLS := f.TLS.Cert != ""
+	if fileTLS != (f.TLS.Key != "") {
 		add("tls.cert and tls.key: give both or neither")
 	}
+	tlsOn := fileTLS || len(f.TLS.ACMEDomains) > 0
 	if f.TLS.BehindTLSProxy && !https {
 		add("tls.behind_tls_proxy: needs an https:// server.base_url (the address clients reach through the proxy)")
 	}
 	if f.Production && !tlsOn && !f.TLS.BehindTLSProxy {
-		add("production: refuses to serve without TLS: set tls.cert and tls.key, or tls.behind_tls_proxy with an https:// server.base_url")
+		add("production: refuses to serve without TLS: set tls.cert and tls.key, tls.acme_domains, or tls.behind_tls_proxy with an https:// server.base_url")
 	}
 	if tlsOn && f.Server.BaseURL != "" && !https {
 		add("server.base_url: must be https:// when serving TLS")
 	}
 	if f.TLS.HTTPRedirectAddr != "" && !tlsOn && !https {
-		add("tls.http_redirect_addr: needs TLS (tls.cert and tls.key) or an https:// server.base_url")
+		add("tls.http_redirect_addr: needs TLS (tls.cert and tls.key, or tls.acme_domains) or an https:// server.base_url")
+	}
+
+	switch k := f.Keys; {
+	case k.RotateEvery < 0:
+		add("keys.rotate_every: %v is negative (0 turns scheduled rotation off)", k.RotateEvery)
+	case k.RotateEvery > 0 && k.PublishAhead >= k.RotateEvery:
+		add("keys.publish_ahead: %v is not shorter than keys.rotate_every (%v)", k.PublishAhead, k.RotateEvery)
 	}
 
 	if f.SMTP.Addr != "" && f.SMTP.From == "" {

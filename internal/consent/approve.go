@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/summary"
 	"github.com/smartlaunch/smartlaunch/smart"
@@ -50,7 +51,7 @@ type consentData struct {
 func (p *Pages) consentPage(w http.ResponseWriter, r *http.Request) {
 	req, c, u, err := p.boundRequest(r, r.URL.Query().Get("request"))
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	if needsPatient(req.Scope) && req.PatientID == "" {
@@ -74,7 +75,7 @@ func (p *Pages) consentPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.cfg.Reminders != nil {
 		if d.Reminders, err = p.cfg.Reminders.HasPending(r.Context(), u.ID); err != nil {
-			p.fail(w, err)
+			p.fail(w, r, err)
 			return
 		}
 	}
@@ -84,7 +85,7 @@ func (p *Pages) consentPage(w http.ResponseWriter, r *http.Request) {
 	if req.PatientID != "" {
 		pt, err := p.cfg.Store.GetResource(r.Context(), "Patient", req.PatientID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			p.fail(w, err)
+			p.fail(w, r, err)
 			return
 		}
 		d.PatientName = summary.OfPatient(store.Resource{ID: req.PatientID, JSON: pt.JSON}).Name
@@ -134,12 +135,12 @@ func monogram(name string) string {
 func (p *Pages) consent(w http.ResponseWriter, r *http.Request) {
 	f, err := form(w, r, "scope")
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	req, c, u, err := p.boundRequest(r, f.Get("request"))
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	if needsPatient(req.Scope) && req.PatientID == "" {
@@ -150,7 +151,7 @@ func (p *Pages) consent(w http.ResponseWriter, r *http.Request) {
 	for _, s := range f["scope"] {
 		if !contains(offered, s) {
 			p.tampered(r, req, "scope")
-			p.fail(w, &errPage{status: http.StatusBadRequest, msg: "The answer asked for access the app never requested, so nothing was granted."})
+			p.fail(w, r, &errPage{status: http.StatusBadRequest, msg: "The answer asked for access the app never requested, so nothing was granted."})
 			return
 		}
 	}
@@ -172,7 +173,7 @@ func (p *Pages) consent(w http.ResponseWriter, r *http.Request) {
 	proof := newProof()
 	req.ProofHash = store.Hash(proof)
 	if err := p.cfg.Store.UpdateAuthRequest(r.Context(), req); err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, p.cfg.ContinuePath+"?"+url.Values{"request": {req.ID}, "proof": {proof}}.Encode(), http.StatusSeeOther)
@@ -180,8 +181,8 @@ func (p *Pages) consent(w http.ResponseWriter, r *http.Request) {
 
 // tampered records a form answer that the page never offered.
 func (p *Pages) tampered(r *http.Request, req store.AuthRequest, field string) {
-	p.logger.Warn("consent form tampered", "field", field, "client", req.ClientID)
-	p.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: "consent.tampered", UserID: req.UserID, ClientID: req.ClientID, Detail: field})
+	p.logger.WarnContext(r.Context(), "consent form tampered", "field", field, "client", req.ClientID)
+	p.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.ConsentTampered, UserID: req.UserID, ClientID: req.ClientID, Detail: field})
 }
 
 // newProof returns a one-time secret that lets this browser, and only it,

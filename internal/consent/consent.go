@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/smartlaunch/smartlaunch/internal/audit"
+	"github.com/smartlaunch/smartlaunch/internal/ratelimit"
 	"github.com/smartlaunch/smartlaunch/internal/session"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/web"
@@ -57,10 +58,11 @@ type Config struct {
 	// Reminders, when set, says whether a person has reminders about
 	// connected apps; the consent page then shows a notice.
 	Reminders ReminderChecker
-	// SignInLimits bound failed sign-ins; zero fields take the defaults.
-	SignInLimits SignInLimits
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// SignIn limits failed sign-ins; the server shares one among all its
+	// password forms. Nil makes one of its own with the default limits.
+	SignIn *ratelimit.SignIn
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Pages serves the sign-in, picker and consent pages.
@@ -68,7 +70,7 @@ type Pages struct {
 	cfg    Config
 	logger *slog.Logger
 	now    func() time.Time
-	limits *signInLimiter
+	limits *ratelimit.SignIn
 }
 
 // New returns the consent pages for cfg.
@@ -84,7 +86,9 @@ func New(cfg Config) (*Pages, error) {
 	if p.now == nil {
 		p.now = time.Now
 	}
-	p.limits = newSignInLimiter(cfg.SignInLimits, p.now)
+	if p.limits = cfg.SignIn; p.limits == nil {
+		p.limits = ratelimit.NewSignIn(ratelimit.SignInLimits{}, p.now)
+	}
 	return p, nil
 }
 
@@ -120,15 +124,15 @@ var (
 )
 
 // fail writes err as an error page, logging its cause once.
-func (p *Pages) fail(w http.ResponseWriter, err error) {
+func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ep *errPage
 	if !errors.As(err, &ep) {
-		p.logger.Error("consent", "err", err)
+		p.logger.ErrorContext(r.Context(), "consent", "err", err)
 		p.cfg.Pages.Error(w, http.StatusInternalServerError, "Something went wrong on our side.")
 		return
 	}
 	if ep.cause != nil {
-		p.logger.Error("consent", "err", ep.cause)
+		p.logger.ErrorContext(r.Context(), "consent", "err", ep.cause)
 	}
 	p.cfg.Pages.Error(w, ep.status, ep.msg)
 }

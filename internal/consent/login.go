@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/password"
 	"github.com/smartlaunch/smartlaunch/internal/ratelimit"
 	"github.com/smartlaunch/smartlaunch/internal/store"
@@ -22,12 +23,12 @@ type loginData struct {
 func (p *Pages) loginPage(w http.ResponseWriter, r *http.Request) {
 	req, c, err := p.request(r.Context(), r.URL.Query().Get("request"))
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	sess, u, ok, err := p.cfg.Sessions.Current(r)
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	if ok {
@@ -38,41 +39,38 @@ func (p *Pages) loginPage(w http.ResponseWriter, r *http.Request) {
 	p.cfg.Pages.Render(w, http.StatusOK, "login.html", loginData{page: pg, RequestID: req.ID, ClientName: c.Name})
 }
 
-// dummyHash is checked against when the username is unknown, so a wrong
-// username takes as long as a wrong password.
-const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c21hcnRsYXVuY2hkdW1teQ$Ckv3aX0j3VGAHvMHtqbh4PEyM3xqCjgSdbcmmnGZpwU"
-
 func (p *Pages) login(w http.ResponseWriter, r *http.Request) {
 	f, err := form(w, r)
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	req, c, err := p.request(r.Context(), f.Get("request"))
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
-	username, ip := f.Get("username"), clientIP(r)
-	if wait, limited := p.limits.limited(ip, username); limited {
+	username, ip := f.Get("username"), ratelimit.Client(r)
+	if wait, limited := p.limits.Limited(ip, username); limited {
 		// Refused before the password is looked at: it costs nothing
 		// and is not counted.
-		p.logger.Warn("sign-in refused: too many failures", "client", c.ID)
+		p.logger.WarnContext(r.Context(), "sign-in refused: too many failures", "client", c.ID)
+		p.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInLimited, ClientID: c.ID, Detail: audit.FormAuthorize})
 		ratelimit.SetRetryAfter(w.Header(), wait)
-		p.fail(w, errTooManySignIns)
+		p.fail(w, r, errTooManySignIns)
 		return
 	}
 	u, err := p.cfg.Store.GetUserByUsername(r.Context(), username)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		_ = password.Check(dummyHash, f.Get("password"))
-		err = password.ErrMismatch
+		err = password.CheckUnknown(f.Get("password"))
 	case err == nil:
 		err = password.Check(u.PasswordHash, f.Get("password"))
 	}
 	if errors.Is(err, password.ErrMismatch) {
-		p.limits.failed(ip, username)
-		p.logger.Info("sign-in failed", "client", c.ID)
+		p.limits.Failed(ip, username)
+		p.logger.InfoContext(r.Context(), "sign-in failed", "client", c.ID)
+		p.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInFailed, UserID: u.ID, ClientID: c.ID, Detail: audit.FormAuthorize})
 		pg, _ := p.newPage(w, r, "login.title")
 		p.cfg.Pages.Render(w, http.StatusUnauthorized, "login.html", loginData{
 			page: pg, RequestID: req.ID, ClientName: c.Name, Username: username, Error: pg.L.T("login.error"),
@@ -80,13 +78,14 @@ func (p *Pages) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
-	p.limits.succeeded(ip, username)
+	p.limits.Succeeded(ip, username)
+	p.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInSucceeded, UserID: u.ID, ClientID: c.ID, Detail: audit.FormAuthorize})
 	sessionID, err := p.cfg.Sessions.Start(r.Context(), w, u)
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	p.signedIn(w, r, req, u, sessionID)
@@ -102,7 +101,7 @@ func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request, req store.AuthR
 	if req.LaunchID != "" {
 		patient, err := p.launchPatient(r, req, u)
 		if err != nil {
-			p.fail(w, err)
+			p.fail(w, r, err)
 			return
 		}
 		req.PatientID = patient
@@ -110,11 +109,11 @@ func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request, req store.AuthR
 	if req.PatientID == "" && needsPatient(req.Scope) {
 		choices, err := p.patientChoices(r.Context(), u)
 		if err != nil {
-			p.fail(w, err)
+			p.fail(w, r, err)
 			return
 		}
 		if len(choices) == 0 {
-			p.fail(w, &errPage{status: http.StatusForbidden, msg: "Your account is not linked to any patient record, so this app cannot be used with it."})
+			p.fail(w, r, &errPage{status: http.StatusForbidden, msg: "Your account is not linked to any patient record, so this app cannot be used with it."})
 			return
 		}
 		if len(choices) == 1 {
@@ -122,7 +121,7 @@ func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request, req store.AuthR
 		}
 	}
 	if err := p.cfg.Store.UpdateAuthRequest(r.Context(), req); err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	p.setBinding(w, req)

@@ -51,12 +51,12 @@ type pickData struct {
 func (p *Pages) pickPage(w http.ResponseWriter, r *http.Request) {
 	req, c, u, err := p.boundRequest(r, r.URL.Query().Get("request"))
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	choices, err := p.patientChoices(r.Context(), u)
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	pg, _ := p.newPage(w, r, "pick.title")
@@ -66,17 +66,17 @@ func (p *Pages) pickPage(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) pick(w http.ResponseWriter, r *http.Request) {
 	f, err := form(w, r)
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	req, _, u, err := p.boundRequest(r, f.Get("request"))
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	choices, err := p.patientChoices(r.Context(), u)
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	chosen := f.Get("patient")
@@ -86,12 +86,12 @@ func (p *Pages) pick(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		p.tampered(r, req, "patient")
-		p.fail(w, &errPage{status: http.StatusForbidden, msg: "You cannot choose that patient."})
+		p.fail(w, r, &errPage{status: http.StatusForbidden, msg: "You cannot choose that patient."})
 		return
 	}
 	req.PatientID = chosen
 	if err := p.cfg.Store.UpdateAuthRequest(r.Context(), req); err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	redirect(w, r, "/consent", req.ID)

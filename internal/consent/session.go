@@ -12,7 +12,7 @@ func (p *Pages) logoutPage(w http.ResponseWriter, r *http.Request) {
 // approved in it stops working (its refresh tokens are refused).
 func (p *Pages) logout(w http.ResponseWriter, r *http.Request) {
 	if err := p.cfg.Sessions.End(w, r); err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	p.cfg.Pages.Render(w, http.StatusOK, "logout.html", logoutData{SignedOut: true})

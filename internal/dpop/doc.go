@@ -10,6 +10,9 @@
 // ReplayCache, which internal/store provides. It also computes RFC 7638
 // JWK thumbprints, the value of a bound token's cnf.jkt (§6).
 //
+// Every refused proof carries a Reason from a fixed set (FailureReason),
+// which callers count in metrics without growing their label sets.
+//
 // Package dpop is imported by internal/oauth (the token endpoint: proofs,
 // bound refresh tokens, dpop_jkt) and internal/fhir (DPoP-bound access
 // tokens at the resource server), and constructed in cmd. It imports only

@@ -25,7 +25,7 @@ var (
 	// ErrNoProof reports a request without a DPoP header. It wraps
 	// ErrInvalidProof, so callers that require a proof need not test for
 	// it; callers for which DPoP is optional test it first.
-	ErrNoProof = fmt.Errorf("%w: no DPoP header", ErrInvalidProof)
+	ErrNoProof error = &proofError{kind: ErrInvalidProof, reason: ReasonMissing, detail: "no DPoP header"}
 	// ErrUseNonce reports a proof without a valid server nonce where one is
 	// required (RFC 9449 §8, §9). The caller answers error=use_dpop_nonce
 	// with a DPoP-Nonce header carrying Verifier.Nonce().
@@ -213,7 +213,7 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Proof, error) {
 	}
 	// Step 8: htm.
 	if c.HTM != req.Method {
-		return Proof{}, invalid("htm does not match the request method")
+		return Proof{}, invalid(ReasonHTM, "htm does not match the request method")
 	}
 	// Step 9: htu.
 	want, err := normalizeHTU(req.URL)
@@ -221,7 +221,7 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Proof, error) {
 		return Proof{}, fmt.Errorf("dpop: request URL: %w", err)
 	}
 	if got, err := normalizeHTU(c.HTU); err != nil || got != want {
-		return Proof{}, invalid("htu does not match the request URL")
+		return Proof{}, invalid(ReasonHTU, "htu does not match the request URL")
 	}
 	// Step 11: iat window (§11.1).
 	iat, err := c.issuedAt()
@@ -229,24 +229,24 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Proof, error) {
 		return Proof{}, err
 	}
 	if now.Sub(iat) > v.iatWindow {
-		return Proof{}, invalid("iat is too old")
+		return Proof{}, invalid(ReasonIAT, "iat is too old")
 	}
 	if iat.Sub(now) > v.iatSkew {
-		return Proof{}, invalid("iat is in the future")
+		return Proof{}, invalid(ReasonIAT, "iat is in the future")
 	}
 	// Step 12: ath, when an access token is presented (§7).
 	if req.AccessToken != "" {
 		if c.ATH == nil {
-			return Proof{}, invalid("ath is missing")
+			return Proof{}, invalid(ReasonATH, "ath is missing")
 		}
 		if !equal(*c.ATH, accessTokenHash(req.AccessToken)) {
-			return Proof{}, invalid("ath does not match the access token")
+			return Proof{}, invalid(ReasonATH, "ath does not match the access token")
 		}
 	}
 	// Step 10: server nonce (§8, §9).
 	if req.RequireNonce {
 		if c.Nonce == nil {
-			return Proof{}, fmt.Errorf("%w: nonce is missing", ErrUseNonce)
+			return Proof{}, useNonce(ReasonNonceMissing, "nonce is missing")
 		}
 		if err := v.checkNonce(*c.Nonce, now); err != nil {
 			return Proof{}, err
@@ -254,11 +254,11 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Proof, error) {
 	}
 	jkt, err := thumbprint(key)
 	if err != nil {
-		return Proof{}, invalid("jwk has no thumbprint")
+		return Proof{}, invalid(ReasonMalformed, "jwk has no thumbprint")
 	}
 	// Step 12 and §5, §10: the key a token or code is bound to.
 	if req.JKT != "" && !equal(jkt, req.JKT) {
-		return Proof{}, invalid("key does not match the bound key")
+		return Proof{}, invalid(ReasonKeyMismatch, "key does not match the bound key")
 	}
 	// §11.1: each proof is accepted once. The entry outlives the last
 	// instant at which the iat check could pass again.
@@ -267,15 +267,9 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Proof, error) {
 		return Proof{}, fmt.Errorf("dpop: replay cache: %w", err)
 	}
 	if !fresh {
-		return Proof{}, invalid("jti was already used")
+		return Proof{}, invalid(ReasonReplay, "jti was already used")
 	}
 	return Proof{JKT: jkt, JTI: c.JTI, IssuedAt: iat}, nil
-}
-
-// invalid returns ErrInvalidProof with reason, which must hold no value
-// taken from the proof.
-func invalid(reason string) error {
-	return fmt.Errorf("%w: %s", ErrInvalidProof, reason)
 }
 
 // equal compares strings in constant time.

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"fmt"
 	"time"
 )
 
@@ -47,14 +46,14 @@ func (v *Verifier) nonceMAC(ts []byte) []byte {
 func (v *Verifier) checkNonce(nonce string, now time.Time) error {
 	b, err := base64.RawURLEncoding.DecodeString(nonce)
 	if err != nil || len(b) != nonceTimeLen+nonceMACLen {
-		return fmt.Errorf("%w: nonce is malformed", ErrUseNonce)
+		return useNonce(ReasonNonceInvalid, "nonce is malformed")
 	}
 	if !hmac.Equal(b[nonceTimeLen:], v.nonceMAC(b[:nonceTimeLen])) {
-		return fmt.Errorf("%w: nonce was not issued by this server", ErrUseNonce)
+		return useNonce(ReasonNonceInvalid, "nonce was not issued by this server")
 	}
 	issued := time.Unix(int64(binary.BigEndian.Uint64(b[:nonceTimeLen])), 0)
 	if now.Sub(issued) >= v.nonceTTL || issued.Sub(now) > v.iatSkew {
-		return fmt.Errorf("%w: nonce has expired", ErrUseNonce)
+		return useNonce(ReasonNonceInvalid, "nonce has expired")
 	}
 	return nil
 }

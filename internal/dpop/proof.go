@@ -32,7 +32,7 @@ func FromRequest(r *http.Request) (string, error) {
 	case 1:
 		return vals[0], nil
 	}
-	return "", invalid("more than one DPoP header")
+	return "", invalid(ReasonMalformed, "more than one DPoP header")
 }
 
 // privateMembers are the JWK members that hold private or symmetric key
@@ -69,13 +69,13 @@ func (v *Verifier) parse(h string) (claims, crypto.PublicKey, error) {
 		return claims{}, nil, ErrNoProof
 	}
 	if len(h) > MaxHeaderBytes {
-		return claims{}, nil, invalid("DPoP header is too large")
+		return claims{}, nil, invalid(ReasonMalformed, "DPoP header is too large")
 	}
 	// Step 2: one well-formed JWT in compact serialization; a JWE has five
 	// parts.
 	parts := strings.Split(h, ".")
 	if len(parts) != 3 {
-		return claims{}, nil, invalid("not a compact JWS")
+		return claims{}, nil, invalid(ReasonMalformed, "not a compact JWS")
 	}
 	alg, err := v.checkHeader(parts[0])
 	if err != nil {
@@ -83,14 +83,14 @@ func (v *Verifier) parse(h string) (claims, crypto.PublicKey, error) {
 	}
 	jws, err := jose.ParseSignedCompact(h, v.algs)
 	if err != nil {
-		return claims{}, nil, invalid("malformed JWS")
+		return claims{}, nil, invalid(ReasonMalformed, "malformed JWS")
 	}
 	if len(jws.Signatures) != 1 {
-		return claims{}, nil, invalid("malformed JWS")
+		return claims{}, nil, invalid(ReasonMalformed, "malformed JWS")
 	}
 	jwk := jws.Signatures[0].Header.JSONWebKey
 	if jwk == nil || !jwk.Valid() || !jwk.IsPublic() {
-		return claims{}, nil, invalid("jwk is not a public key")
+		return claims{}, nil, invalid(ReasonMalformed, "jwk is not a public key")
 	}
 	if err := keyFits(jwk.Key, alg); err != nil {
 		return claims{}, nil, err
@@ -98,7 +98,7 @@ func (v *Verifier) parse(h string) (claims, crypto.PublicKey, error) {
 	// Step 6: the signature, with the jwk.
 	payload, err := jws.Verify(jwk.Key)
 	if err != nil {
-		return claims{}, nil, invalid("signature does not verify with jwk")
+		return claims{}, nil, invalid(ReasonBadSignature, "signature does not verify with jwk")
 	}
 	// Step 3: the required claims.
 	c, err := decodeClaims(payload)
@@ -114,30 +114,30 @@ func (v *Verifier) parse(h string) (claims, crypto.PublicKey, error) {
 func (v *Verifier) checkHeader(encoded string) (string, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(encoded)
 	if err != nil {
-		return "", invalid("JOSE header is not base64url")
+		return "", invalid(ReasonMalformed, "JOSE header is not base64url")
 	}
 	var hdr object
 	if err := json.Unmarshal(raw, &hdr); err != nil || hdr == nil {
-		return "", invalid("JOSE header is not a JSON object")
+		return "", invalid(ReasonMalformed, "JOSE header is not a JSON object")
 	}
 	var typ, alg string
 	ok, err := hdr.get("typ", &typ)
 	if !ok {
-		return "", invalid("typ is missing")
+		return "", invalid(ReasonMalformed, "typ is missing")
 	}
 	if t := strings.ToLower(typ); err != nil || t != "dpop+jwt" && t != "application/dpop+jwt" {
-		return "", invalid("typ is not dpop+jwt")
+		return "", invalid(ReasonMalformed, "typ is not dpop+jwt")
 	}
 	if _, err := hdr.get("alg", &alg); err != nil || !v.allowed(alg) {
-		return "", invalid("alg is not an allowed asymmetric algorithm")
+		return "", invalid(ReasonMalformed, "alg is not an allowed asymmetric algorithm")
 	}
 	var jwk object
 	if ok, err := hdr.get("jwk", &jwk); !ok || err != nil || jwk == nil {
-		return "", invalid("jwk is missing")
+		return "", invalid(ReasonMalformed, "jwk is missing")
 	}
 	for _, m := range privateMembers {
 		if _, ok := jwk[m]; ok {
-			return "", invalid("jwk holds private key material")
+			return "", invalid(ReasonMalformed, "jwk holds private key material")
 		}
 	}
 	return alg, nil
@@ -151,7 +151,7 @@ func decodeClaims(payload []byte) (claims, error) {
 		c claims
 	)
 	if err := json.Unmarshal(payload, &o); err != nil || o == nil {
-		return claims{}, invalid("claims are not a JSON object")
+		return claims{}, invalid(ReasonMalformed, "claims are not a JSON object")
 	}
 	for _, f := range []struct {
 		name string
@@ -159,21 +159,21 @@ func decodeClaims(payload []byte) (claims, error) {
 	}{{"jti", &c.JTI}, {"htm", &c.HTM}, {"htu", &c.HTU}} {
 		ok, err := o.get(f.name, f.dst)
 		if err != nil {
-			return claims{}, invalid(f.name + " is not a string")
+			return claims{}, invalid(ReasonMalformed, f.name+" is not a string")
 		}
 		if !ok || *f.dst == "" {
-			return claims{}, invalid(f.name + " is missing")
+			return claims{}, invalid(ReasonMalformed, f.name+" is missing")
 		}
 	}
 	if len(c.JTI) > MaxJTIBytes {
-		return claims{}, invalid("jti is too long")
+		return claims{}, invalid(ReasonMalformed, "jti is too long")
 	}
 	ok, err := o.get("iat", &c.IAT)
 	switch {
 	case err != nil:
-		return claims{}, invalid("iat is not a NumericDate")
+		return claims{}, invalid(ReasonMalformed, "iat is not a NumericDate")
 	case !ok:
-		return claims{}, invalid("iat is missing")
+		return claims{}, invalid(ReasonMalformed, "iat is missing")
 	}
 	for _, f := range []struct {
 		name string
@@ -182,7 +182,7 @@ func decodeClaims(payload []byte) (claims, error) {
 		var s string
 		ok, err := o.get(f.name, &s)
 		if err != nil {
-			return claims{}, invalid(f.name + " is not a string")
+			return claims{}, invalid(ReasonMalformed, f.name+" is not a string")
 		}
 		if ok {
 			*f.dst = &s
@@ -213,13 +213,13 @@ func keyFits(key crypto.PublicKey, alg string) error {
 	case *rsa.PublicKey:
 		ok = strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
 		if ok && k.N.BitLen() < minRSABits {
-			return invalid("jwk is an RSA key shorter than 2048 bits")
+			return invalid(ReasonMalformed, "jwk is an RSA key shorter than 2048 bits")
 		}
 	case ed25519.PublicKey:
 		ok = alg == "EdDSA"
 	}
 	if !ok {
-		return invalid("jwk does not fit alg")
+		return invalid(ReasonMalformed, "jwk does not fit alg")
 	}
 	return nil
 }
@@ -228,7 +228,7 @@ func keyFits(key crypto.PublicKey, alg string) error {
 func (c claims) issuedAt() (time.Time, error) {
 	f := c.IAT
 	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1<<40 {
-		return time.Time{}, invalid("iat is not a NumericDate")
+		return time.Time{}, invalid(ReasonMalformed, "iat is not a NumericDate")
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -217,6 +218,9 @@ func TestVerifyChecks(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.check) {
 				t.Errorf("Verify: error %q does not name the check %q", err, tt.check)
+			}
+			if r := dpop.FailureReason(err); !slices.Contains(dpop.Reasons(), r) {
+				t.Errorf("FailureReason(%v) = %q, not one of Reasons()", err, r)
 			}
 			if tt.want == dpop.ErrUseNonce && errors.Is(err, dpop.ErrInvalidProof) {
 				t.Errorf("Verify: error %v is both use_dpop_nonce and invalid_dpop_proof", err)

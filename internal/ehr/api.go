@@ -64,7 +64,7 @@ func (s *Simulator) launchAPI(w http.ResponseWriter, r *http.Request) {
 	client, _ := s.cfg.Store.GetClient(r.Context(), req.ClientID)
 	value, launchURL, err := s.newLaunch(r.Context(), client, l.UserID, l.Context)
 	if err != nil {
-		s.cfg.Logger.Error("ehr: launch API", "err", err)
+		s.cfg.Logger.ErrorContext(r.Context(), "ehr: launch API", "err", err)
 		apiError(w, http.StatusInternalServerError, "server_error", "internal error")
 		return
 	}

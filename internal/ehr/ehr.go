@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/audit"
+	"github.com/smartlaunch/smartlaunch/internal/ratelimit"
 	"github.com/smartlaunch/smartlaunch/internal/session"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/web"
@@ -49,8 +51,13 @@ type Config struct {
 	Reminders ReminderChecker
 	// LaunchTTL is how long a launch id may be used; default 5 min.
 	LaunchTTL time.Duration
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// SignIn limits failed sign-ins; the server shares one among all its
+	// password forms. Nil makes one of its own with the default limits.
+	SignIn *ratelimit.SignIn
+	// Audit records sign-ins; nil records none.
+	Audit  *audit.Recorder
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Simulator serves the EHR simulator.
@@ -71,6 +78,9 @@ func New(cfg Config) (*Simulator, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.SignIn == nil {
+		cfg.SignIn = ratelimit.NewSignIn(ratelimit.SignInLimits{}, cfg.Now)
 	}
 	return &Simulator{cfg: cfg}, nil
 }

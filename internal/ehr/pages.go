@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"sort"
 
+	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/password"
+	"github.com/smartlaunch/smartlaunch/internal/ratelimit"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/summary"
 )
@@ -23,7 +25,7 @@ type homeData struct {
 func (s *Simulator) home(w http.ResponseWriter, r *http.Request) {
 	_, u, ok, err := s.cfg.Sessions.Current(r)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	if !ok {
@@ -32,13 +34,13 @@ func (s *Simulator) home(w http.ResponseWriter, r *http.Request) {
 	}
 	patients, err := s.patients(r, u)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	d := homeData{User: u, Patients: patients}
 	if s.cfg.Reminders != nil {
 		if d.Reminders, err = s.cfg.Reminders.HasPending(r.Context(), u.ID); err != nil {
-			s.fail(w, err)
+			s.fail(w, r, err)
 			return
 		}
 	}
@@ -79,20 +81,35 @@ func (s *Simulator) login(w http.ResponseWriter, r *http.Request) {
 		s.cfg.Pages.Error(w, http.StatusBadRequest, "The form could not be read.")
 		return
 	}
-	u, err := s.cfg.Store.GetUserByUsername(r.Context(), r.PostForm.Get("username"))
-	if err == nil {
+	username, addr := r.PostForm.Get("username"), ratelimit.Client(r)
+	if wait, limited := s.cfg.SignIn.Limited(addr, username); limited {
+		// Refused before the password is looked at, and not counted.
+		ratelimit.SetRetryAfter(w.Header(), wait)
+		s.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInLimited, Detail: audit.FormEHR})
+		s.cfg.Pages.Error(w, http.StatusTooManyRequests, "There have been too many failed sign-ins. Wait a few minutes, then try again.")
+		return
+	}
+	u, err := s.cfg.Store.GetUserByUsername(r.Context(), username)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		err = password.CheckUnknown(r.PostForm.Get("password"))
+	case err == nil:
 		err = password.Check(u.PasswordHash, r.PostForm.Get("password"))
 	}
 	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, password.ErrMismatch) {
-			s.fail(w, err)
+		if !errors.Is(err, password.ErrMismatch) {
+			s.fail(w, r, err)
 			return
 		}
+		s.cfg.SignIn.Failed(addr, username)
+		s.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInFailed, UserID: u.ID, Detail: audit.FormEHR})
 		s.cfg.Pages.Render(w, http.StatusUnauthorized, "ehr_login.html", homeData{Error: "That username and password do not match."})
 		return
 	}
+	s.cfg.SignIn.Succeeded(addr, username)
+	s.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInSucceeded, UserID: u.ID, Detail: audit.FormEHR})
 	if _, err := s.cfg.Sessions.Start(r.Context(), w, u); err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/ehr", http.StatusSeeOther)
@@ -100,7 +117,7 @@ func (s *Simulator) login(w http.ResponseWriter, r *http.Request) {
 
 func (s *Simulator) logout(w http.ResponseWriter, r *http.Request) {
 	if err := s.cfg.Sessions.End(w, r); err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/ehr", http.StatusSeeOther)
@@ -128,7 +145,7 @@ func (s *Simulator) chart(w http.ResponseWriter, r *http.Request) {
 	}{{"Encounter", &d.Encounters, 5}, {"Condition", &d.Conditions, 10}, {"Observation", &d.Observations, 10}} {
 		rs, _, err := s.cfg.Store.SearchResources(r.Context(), store.ResourceQuery{Type: part.typ, Patient: patient.ID, Count: 200})
 		if err != nil {
-			s.fail(w, err)
+			s.fail(w, r, err)
 			return
 		}
 		items := summary.OfItems(rs)
@@ -136,7 +153,7 @@ func (s *Simulator) chart(w http.ResponseWriter, r *http.Request) {
 	}
 	clients, err := s.cfg.Store.ListClients(r.Context())
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	for _, c := range clients {
@@ -152,7 +169,7 @@ func (s *Simulator) chart(w http.ResponseWriter, r *http.Request) {
 func (s *Simulator) patientFor(w http.ResponseWriter, r *http.Request) (store.User, summary.Patient, bool) {
 	_, u, ok, err := s.cfg.Sessions.Current(r)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return u, summary.Patient{}, false
 	}
 	if !ok {
@@ -170,7 +187,7 @@ func (s *Simulator) patientFor(w http.ResponseWriter, r *http.Request) (store.Us
 		return u, summary.Patient{}, false
 	}
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return u, summary.Patient{}, false
 	}
 	return u, summary.OfPatient(res), true
@@ -205,7 +222,7 @@ func (s *Simulator) launchFromChart(w http.ResponseWriter, r *http.Request) {
 		Patient: patient.ID, NeedPatientBanner: &banner, SmartStyleURL: s.StyleURL(),
 	})
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	if r.PostForm.Get("mode") != "embedded" {
@@ -221,8 +238,8 @@ func (s *Simulator) launchFromChart(w http.ResponseWriter, r *http.Request) {
 	s.cfg.Pages.Render(w, http.StatusOK, "ehr_embed.html", embedData{App: client, Patient: patient, LaunchURL: launchURL})
 }
 
-func (s *Simulator) fail(w http.ResponseWriter, err error) {
-	s.cfg.Logger.Error("ehr", "err", err)
+func (s *Simulator) fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.cfg.Logger.ErrorContext(r.Context(), "ehr", "err", err)
 	s.cfg.Pages.Error(w, http.StatusInternalServerError, "Something went wrong on our side.")
 }
 

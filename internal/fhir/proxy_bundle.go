@@ -110,7 +110,7 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request, a Access, ref str
 		if !lw.started {
 			return upstreamError(err)
 		}
-		s.log.Error("fhir: proxied Bundle cut short", "err", err)
+		s.log.ErrorContext(r.Context(), "fhir: proxied Bundle cut short", "err", err)
 		panic(http.ErrAbortHandler) // the client must not take a cut Bundle for a whole one
 	}
 	return nil

@@ -63,6 +63,9 @@ type Config struct {
 	// Usage, when set, is told of every successful request: which
 	// authorization read which kind of resource.
 	Usage UsageRecorder
+	// Audit, when set, is served as AuditEvent resources to clients
+	// holding a system/AuditEvent scope (see auditEvents), in both modes.
+	Audit AuditTrail
 }
 
 // UsageRecorder counts successful data requests per authorization and
@@ -83,7 +86,8 @@ type Server struct {
 	now        func() time.Time
 	defs       *definitions
 	capability []byte
-	proxy      *proxy // nil in embedded mode
+	proxy      *proxy     // nil in embedded mode
+	audit      AuditTrail // nil: AuditEvent is an ordinary resource type
 }
 
 // New returns a Server. It parses the definitions embedded in package
@@ -102,6 +106,7 @@ func New(cfg Config) *Server {
 		log:      cfg.Logger,
 		now:      cfg.Now,
 		defs:     defs,
+		audit:    cfg.Audit,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -191,6 +196,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, a Access) error {
 	}
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	switch {
+	case parts[0] == "AuditEvent" && s.audit != nil:
+		return s.auditEvents(w, r, a, parts[1:])
 	case len(parts) == 1 && parts[0] == "":
 		return s.methods(w, r, handlers{
 			http.MethodGet:  func() error { return in.searchSystem(w, r, a) },

@@ -1,16 +1,11 @@
 package keys
 
 import (
+	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/hkdf"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,16 +27,19 @@ const (
 	AccessTokenAlgorithm = jose.ES256
 )
 
-const rsaBits = 2048
+// algorithms are the algorithms a Set keeps a signing key of.
+var algorithms = []jose.SignatureAlgorithm{IDTokenAlgorithm, AccessTokenAlgorithm}
 
-// Set is the server's signing keys, as stored: the newest key of each
-// algorithm signs; every key verifies, so tokens signed before a rotation
-// stay valid until they expire. Instances sharing a store share the keys:
-// Reload reads a rotation another instance made, and Verify reloads by
-// itself (at most once a second) when a token names a key it does not
-// know. A Set is safe for concurrent use.
+// Set is the server's signing keys, as stored. Of each algorithm, the key
+// that activated last signs (see State); every key not yet retired is
+// published and verifies, so tokens signed before a rotation stay valid
+// until they expire. Instances sharing a store share the keys: Reload and
+// Maintain read what another instance wrote, and Verify reloads by itself
+// (at most once a second) when a token names a key it does not know. A Set
+// is safe for concurrent use.
 type Set struct {
 	st   store.Keys
+	opts Options
 	ring atomic.Pointer[ring]
 
 	mu         sync.Mutex // serializes reloads on a miss
@@ -50,33 +48,48 @@ type Set struct {
 
 // ring is one reading of the stored keys.
 type ring struct {
-	current map[jose.SignatureAlgorithm]*key
-	byID    map[string]*key
-	jwks    jose.JSONWebKeySet
-	secret  []byte // the source of DeriveSecret
+	all       map[string]*key // every stored key, retired ones too
+	byID      map[string]*key // the keys not retired when read
+	byAlg     map[jose.SignatureAlgorithm][]*key
+	published []*key // byID's keys, oldest first
+	secret    []byte // the source of DeriveSecret
 }
 
 type key struct {
 	id     string
 	alg    jose.SignatureAlgorithm
 	signer crypto.Signer
-	der    []byte
+	der    []byte // PKCS #8, in the clear
+	stored []byte // as stored: der, or der sealed
+
+	activatesAt time.Time
+	retiresAt   time.Time // zero: not yet known
 }
 
-// Load reads the keys from st, creating and storing a key of each
-// algorithm that has none, so a fresh data directory gets its keys on first
-// start and keeps them across restarts.
-func Load(ctx context.Context, st store.Keys, now time.Time) (*Set, error) {
+// Open reads the keys from st and returns them as a Set following opts.
+// A stored key opts.Encryption cannot open (or, without it, any encrypted
+// key) fails Open, and nothing is written: a wrong secret never leads to
+// new keys. Otherwise Open creates and stores a key of each algorithm
+// that has none, signing at once, so a fresh store gets its keys on first
+// start and keeps them across restarts; and with opts.Encryption it
+// encrypts the keys still stored in the clear.
+func Open(ctx context.Context, st store.Keys, opts Options) (*Set, error) {
+	s := &Set{st: st, opts: opts.withDefaults()}
 	stored, err := st.ListKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("keys: list: %w", err)
 	}
+	first, err := s.newRing(stored, nil)
+	if err != nil {
+		return nil, err
+	}
+	now := s.opts.Now()
 	created := false
-	for _, alg := range []jose.SignatureAlgorithm{IDTokenAlgorithm, AccessTokenAlgorithm} {
+	for _, alg := range algorithms {
 		if hasAlg(stored, alg) {
 			continue
 		}
-		k, err := generate(alg, now)
+		k, err := s.generate(alg, now, now)
 		if err != nil {
 			return nil, err
 		}
@@ -85,45 +98,39 @@ func Load(ctx context.Context, st store.Keys, now time.Time) (*Set, error) {
 		}
 		created = true
 	}
-	if created {
+	sealed, err := s.encryptStored(ctx, stored)
+	if err != nil {
+		return nil, err
+	}
+	if created || sealed > 0 {
 		// Another process may have created keys at the same moment: read back.
 		if stored, err = st.ListKeys(ctx); err != nil {
 			return nil, fmt.Errorf("keys: list: %w", err)
 		}
 	}
-	r, err := newRing(stored)
+	r, err := s.newRing(stored, first)
 	if err != nil {
 		return nil, err
 	}
-	s := &Set{st: st}
 	s.ring.Store(r)
 	return s, nil
 }
 
-// Rotate stores a new key of each algorithm, created at now: every
-// instance signs with them once it reloads (Reload), and keeps verifying
-// with the old ones.
-func Rotate(ctx context.Context, st store.Keys, now time.Time) error {
-	for _, alg := range []jose.SignatureAlgorithm{IDTokenAlgorithm, AccessTokenAlgorithm} {
-		k, err := generate(alg, now)
-		if err != nil {
-			return err
-		}
-		if err := st.CreateKey(ctx, k); err != nil {
-			return fmt.Errorf("keys: store new key: %w", err)
-		}
-	}
-	return nil
+// Load is Open for a Set whose clock stands still at now, with no
+// scheduled rotation and no encryption: for tools and tests that only
+// need the keys created or read.
+func Load(ctx context.Context, st store.Keys, now time.Time) (*Set, error) {
+	return Open(ctx, st, Options{Now: func() time.Time { return now }})
 }
 
-// Reload reads the stored keys again: keys another instance created
-// verify from now on, and the newest of each algorithm signs.
+// Reload reads the stored keys again: keys another instance created are
+// published and verify from now on, and sign once they activate.
 func (s *Set) Reload(ctx context.Context) error {
 	stored, err := s.st.ListKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("keys: list: %w", err)
 	}
-	r, err := newRing(stored)
+	r, err := s.newRing(stored, s.ring.Load())
 	if err != nil {
 		return err
 	}
@@ -131,24 +138,71 @@ func (s *Set) Reload(ctx context.Context) error {
 	return nil
 }
 
-// newRing parses stored keys, oldest first.
-func newRing(stored []store.SigningKey) (*ring, error) {
-	r := &ring{current: map[jose.SignatureAlgorithm]*key{}, byID: map[string]*key{}}
-	for _, sk := range stored {
-		k, err := parse(sk)
-		if err != nil {
-			return nil, err
+// newRing parses stored keys, oldest first, reusing the keys of prev
+// (which may be nil) whose stored bytes are unchanged. Every key is
+// opened, retired ones too: a key that cannot be is an error.
+func (s *Set) newRing(stored []store.SigningKey, prev *ring) (*ring, error) {
+	r := &ring{all: map[string]*key{}, byID: map[string]*key{}, byAlg: map[jose.SignatureAlgorithm][]*key{}}
+	statuses := Describe(stored, s.opts.Now())
+	for i, sk := range stored {
+		var k *key
+		if p := prevKey(prev, sk); p != nil {
+			c := *p
+			k = &c
+		} else {
+			var err error
+			if k, err = s.parse(sk); err != nil {
+				return nil, err
+			}
 		}
-		r.byID[k.id] = k
-		r.current[k.alg] = k
-		r.jwks.Keys = append(r.jwks.Keys, jose.JSONWebKey{
-			Key: k.signer.Public(), KeyID: k.id, Algorithm: string(k.alg), Use: "sig",
-		})
+		st := statuses[i]
+		k.activatesAt, k.retiresAt = st.ActivatesAt, sk.RetiresAt
+		r.all[k.id] = k
 		if k.alg == IDTokenAlgorithm && r.secret == nil {
 			r.secret = k.der
 		}
+		if st.State == StateRetired {
+			continue
+		}
+		r.byID[k.id] = k
+		r.published = append(r.published, k)
+	}
+	for _, st := range activationOrder(statuses) {
+		if k := r.byID[st.ID]; k != nil {
+			r.byAlg[k.alg] = append(r.byAlg[k.alg], k)
+		}
 	}
 	return r, nil
+}
+
+// prevKey returns the key of prev stored as sk, unchanged, or nil.
+func prevKey(prev *ring, sk store.SigningKey) *key {
+	if prev == nil {
+		return nil
+	}
+	k := prev.all[sk.ID]
+	if k == nil || k.alg != jose.SignatureAlgorithm(sk.Algorithm) || !bytes.Equal(k.stored, sk.PrivateKey) {
+		return nil
+	}
+	return k
+}
+
+// signing returns the key of alg that signs at now: the last to have
+// activated, or, when none has yet (clocks of instances differ a little),
+// the first to activate.
+func (r *ring) signing(alg jose.SignatureAlgorithm, now time.Time) *key {
+	ks := r.byAlg[alg]
+	if len(ks) == 0 {
+		return nil
+	}
+	k := ks[0]
+	for _, c := range ks[1:] {
+		if c.activatesAt.After(now) {
+			break
+		}
+		k = c
+	}
+	return k
 }
 
 // reloadOnMiss reloads the keys for a token naming an unknown key, at
@@ -174,60 +228,8 @@ func hasAlg(ks []store.SigningKey, alg jose.SignatureAlgorithm) bool {
 	return false
 }
 
-func generate(alg jose.SignatureAlgorithm, now time.Time) (store.SigningKey, error) {
-	var priv crypto.Signer
-	var err error
-	switch alg {
-	case jose.RS256:
-		priv, err = rsa.GenerateKey(rand.Reader, rsaBits)
-	case jose.ES256:
-		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	default:
-		return store.SigningKey{}, fmt.Errorf("keys: unsupported algorithm %s", alg)
-	}
-	if err != nil {
-		return store.SigningKey{}, fmt.Errorf("keys: generate: %w", err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return store.SigningKey{}, fmt.Errorf("keys: encode: %w", err)
-	}
-	// The kid is the RFC 7638 thumbprint, so it is stable and unique.
-	thumb, err := (&jose.JSONWebKey{Key: priv.Public()}).Thumbprint(crypto.SHA256)
-	if err != nil {
-		return store.SigningKey{}, fmt.Errorf("keys: thumbprint: %w", err)
-	}
-	return store.SigningKey{
-		ID:         base64.RawURLEncoding.EncodeToString(thumb),
-		Algorithm:  string(alg),
-		PrivateKey: der,
-		CreatedAt:  now,
-	}, nil
-}
-
-func parse(sk store.SigningKey) (*key, error) {
-	parsed, err := x509.ParsePKCS8PrivateKey(sk.PrivateKey)
-	if err != nil {
-		return nil, fmt.Errorf("keys: parse key %s: %w", sk.ID, err)
-	}
-	alg := jose.SignatureAlgorithm(sk.Algorithm)
-	var ok bool
-	switch alg {
-	case jose.RS256:
-		_, ok = parsed.(*rsa.PrivateKey)
-	case jose.ES256:
-		var ec *ecdsa.PrivateKey
-		ec, ok = parsed.(*ecdsa.PrivateKey)
-		ok = ok && ec.Curve == elliptic.P256()
-	}
-	if !ok {
-		return nil, fmt.Errorf("keys: key %s: unsupported algorithm %s", sk.ID, sk.Algorithm)
-	}
-	return &key{id: sk.ID, alg: alg, signer: parsed.(crypto.Signer), der: sk.PrivateKey}, nil
-}
-
 func (s *Set) sign(alg jose.SignatureAlgorithm, typ string, claims any) (string, error) {
-	k := s.ring.Load().current[alg]
+	k := s.ring.Load().signing(alg, s.opts.Now())
 	if k == nil {
 		return "", fmt.Errorf("keys: no %s key", alg)
 	}
@@ -265,10 +267,11 @@ func (s *Set) SignIDToken(claims any) (string, error) {
 var ErrInvalid = errors.New("keys: invalid token")
 
 // Verify checks that token is a compact JWS signed by one of the set's
-// keys, with the key's own algorithm, and with header "typ" equal to typ;
-// it returns the payload. Claims are the caller's to check.
+// keys not yet retired, with the key's own algorithm, and with header
+// "typ" equal to typ; it returns the payload. Claims are the caller's to
+// check.
 func (s *Set) Verify(token, typ string) ([]byte, error) {
-	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{IDTokenAlgorithm, AccessTokenAlgorithm})
+	jws, err := jose.ParseSignedCompact(token, algorithms)
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, ErrInvalid
 	}
@@ -280,7 +283,7 @@ func (s *Set) Verify(token, typ string) ([]byte, error) {
 	if !ok && s.reloadOnMiss() {
 		k, ok = s.ring.Load().byID[h.KeyID]
 	}
-	if !ok || jose.SignatureAlgorithm(h.Algorithm) != k.alg {
+	if !ok || jose.SignatureAlgorithm(h.Algorithm) != k.alg || k.retired(s.opts.Now()) {
 		return nil, ErrInvalid
 	}
 	payload, err := jws.Verify(k.signer.Public())
@@ -290,12 +293,31 @@ func (s *Set) Verify(token, typ string) ([]byte, error) {
 	return payload, nil
 }
 
-// JWKS returns the public keys as a JWK Set (RFC 7517 §5).
-func (s *Set) JWKS() jose.JSONWebKeySet { return s.ring.Load().jwks }
+func (k *key) retired(now time.Time) bool {
+	return !k.retiresAt.IsZero() && !now.Before(k.retiresAt)
+}
+
+// JWKS returns the public keys not retired — the next keys, the signing
+// ones and those whose tokens may still be in use — as a JWK Set
+// (RFC 7517 §5), oldest first.
+func (s *Set) JWKS() jose.JSONWebKeySet {
+	now := s.opts.Now()
+	var set jose.JSONWebKeySet
+	for _, k := range s.ring.Load().published {
+		if k.retired(now) {
+			continue
+		}
+		set.Keys = append(set.Keys, jose.JSONWebKey{
+			Key: k.signer.Public(), KeyID: k.id, Algorithm: string(k.alg), Use: "sig",
+		})
+	}
+	return set
+}
 
 // DeriveSecret returns a 32-byte secret for purpose, derived with HKDF
 // (RFC 5869) from the oldest RSA private key: a stable key for MACs such as
-// browser-binding cookies that needs no storage of its own.
+// browser-binding cookies that needs no storage of its own. It does not
+// change with rotations: retired keys stay in the store.
 func (s *Set) DeriveSecret(purpose string) ([]byte, error) {
 	b, err := hkdf.Key(sha256.New, s.ring.Load().secret, nil, "smartlaunch "+purpose, 32)
 	if err != nil {

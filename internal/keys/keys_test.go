@@ -8,6 +8,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,17 +19,42 @@ import (
 
 func openSet(t testing.TB) (*Set, *sqlite.DB) {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "k.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	s, err := Load(context.Background(), db, time.Now())
+	return openSetWith(t, Options{})
+}
+
+// openSetWith opens a Set following opts over a fresh SQLite store.
+func openSetWith(t testing.TB, opts Options) (*Set, *sqlite.DB) {
+	t.Helper()
+	db := openDB(t)
+	s, err := Open(context.Background(), db, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s, db
 }
+
+// openDB opens a fresh SQLite store, closed when t ends.
+func openDB(t testing.TB) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 
 func TestLoadCreatesOnceAndKeeps(t *testing.T) {
 	s1, db := openSet(t)
@@ -80,7 +106,7 @@ func TestVerifyRejects(t *testing.T) {
 	idt, _ := s.SignIDToken(map[string]string{"sub": "x"})
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)
 	foreign, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: other},
-		(&jose.SignerOptions{}).WithType("at+jwt").WithHeader("kid", s.ring.Load().current[IDTokenAlgorithm].id))
+		(&jose.SignerOptions{}).WithType("at+jwt").WithHeader("kid", signingKID(s, IDTokenAlgorithm)))
 	fj, _ := foreign.Sign([]byte(`{"sub":"x"}`))
 	forged, _ := fj.CompactSerialize()
 	parts := strings.Split(tok, ".")
@@ -134,14 +160,21 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
+// signingKID is the kid of the key of alg that s signs with now.
+func signingKID(s *Set, alg jose.SignatureAlgorithm) string {
+	return s.ring.Load().signing(alg, s.opts.Now()).id
+}
+
 // TestRotationAcrossInstances (issue 11): two Sets over one store, as two
-// instances. After a rotation, tokens signed before it still verify on
-// both; the instance that reloads signs with the new key, and the other
-// verifies those tokens at once, reloading on the unknown key by itself.
+// instances. After a rotation that signs at once ("keys rotate --now"),
+// tokens signed before it still verify on both; the instance that reloads
+// signs with the new key, and the other verifies those tokens at once,
+// reloading on the unknown key by itself.
 func TestRotationAcrossInstances(t *testing.T) {
 	ctx := context.Background()
-	a, db := openSet(t)
-	b, err := Load(ctx, db, time.Now())
+	clock := newClock()
+	a, db := openSetWith(t, Options{Now: clock.Now})
+	b, err := Open(ctx, db, Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,19 +182,17 @@ func TestRotationAcrossInstances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oldKID := a.ring.Load().current[AccessTokenAlgorithm].id
+	oldKID := signingKID(a, AccessTokenAlgorithm)
 	oldSecret, _ := a.DeriveSecret("cookie")
-	if err := Rotate(ctx, db, time.Now().Add(time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Reload(ctx); err != nil {
+	clock.Advance(time.Second)
+	if _, err := a.Rotate(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	after, err := a.SignAccessToken(map[string]string{"sub": "after"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kid := a.ring.Load().current[AccessTokenAlgorithm].id; kid == oldKID {
+	if kid := signingKID(a, AccessTokenAlgorithm); kid == oldKID {
 		t.Fatal("A still signs with the old key after the rotation")
 	}
 	for _, tc := range []struct {

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/smartlaunch/smartlaunch/internal/dpop"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
@@ -22,6 +24,8 @@ type Metrics struct {
 	tokens    *prometheus.CounterVec
 	ended     *prometheus.CounterVec
 	reuse     prometheus.Counter
+	dpop      *prometheus.CounterVec
+	store     *prometheus.HistogramVec
 }
 
 // New returns Metrics with every collector registered, plus the Go runtime
@@ -50,8 +54,21 @@ func New() *Metrics {
 			Name: "smartlaunch_refresh_reuse_detected_total",
 			Help: "Authorizations ended because a used refresh token was presented again (RFC 9700 §4.14.2).",
 		}),
+		dpop: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "smartlaunch_dpop_failures_total",
+			Help: "Requests refused for their DPoP proof (RFC 9449), by reason.",
+		}, []string{"reason"}),
+		store: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "smartlaunch_store_duration_seconds",
+			Help:    "Time of store calls, by operation (the store method's name).",
+			Buckets: []float64{.0001, .0005, .001, .005, .01, .05, .1, .5, 1, 5},
+		}, []string{"op"}),
 	}
-	m.reg.MustRegister(m.requests, m.durations, m.tokens, m.ended, m.reuse,
+	// Every reason shows, at zero, before it first happens.
+	for _, r := range dpop.Reasons() {
+		m.dpop.WithLabelValues(string(r))
+	}
+	m.reg.MustRegister(m.requests, m.durations, m.tokens, m.ended, m.reuse, m.dpop, m.store,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -80,6 +97,15 @@ func (m *Metrics) AuthorizationEnded(reason string) {
 	if reason == string(store.EndRefreshTokenReuse) {
 		m.reuse.Inc()
 	}
+}
+
+// DPoPFailure counts a request refused for its DPoP proof. A reason
+// outside dpop.Reasons() is counted as "other", so the label stays bounded.
+func (m *Metrics) DPoPFailure(reason dpop.Reason) {
+	if !slices.Contains(dpop.Reasons(), reason) {
+		reason = "other"
+	}
+	m.dpop.WithLabelValues(string(reason)).Inc()
 }
 
 // Route returns the bounded route label of a URL path: "/" for the root,

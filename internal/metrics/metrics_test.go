@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/dpop"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
@@ -43,6 +44,8 @@ func TestHandler(t *testing.T) {
 	m.TokenIssued("refresh_token")
 	m.AuthorizationEnded("user_revoked")
 	m.AuthorizationEnded(string(store.EndRefreshTokenReuse))
+	m.DPoPFailure(dpop.ReasonReplay)
+	m.DPoPFailure("a reason nobody defined")
 
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
@@ -58,6 +61,9 @@ func TestHandler(t *testing.T) {
 		`smartlaunch_authorizations_ended_total{reason="user_revoked"} 1`,
 		`smartlaunch_authorizations_ended_total{reason="refresh_token_reuse"} 1`,
 		`smartlaunch_refresh_reuse_detected_total 1`,
+		`smartlaunch_dpop_failures_total{reason="replayed_jti"} 1`,
+		`smartlaunch_dpop_failures_total{reason="htu_mismatch"} 0`,
+		`smartlaunch_dpop_failures_total{reason="other"} 1`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(string(body), want) {

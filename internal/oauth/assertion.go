@@ -56,9 +56,12 @@ type assertionClaims struct {
 // checked before the jti is remembered, so a forged assertion cannot use
 // up a jti.
 func (s *Server) authenticateAssertion(r *http.Request, p params) (store.Client, error) {
+	var claims assertionClaims
 	fail := func(reason string) (store.Client, error) {
-		s.logger.Info("client assertion refused", "reason", reason)
-		return store.Client{}, newError(ErrInvalidClient, "client authentication failed")
+		s.logger.InfoContext(r.Context(), "client assertion refused", "reason", reason)
+		e := newError(ErrInvalidClient, "client authentication failed")
+		e.Cause = &authFailure{client: claims.Issuer, reason: "client assertion: " + reason}
+		return store.Client{}, e
 	}
 	if p.get("client_assertion_type") != JWTBearerAssertion {
 		return store.Client{}, newError(ErrInvalidClient, "client_assertion_type must be "+JWTBearerAssertion)
@@ -72,7 +75,6 @@ func (s *Server) authenticateAssertion(r *http.Request, p params) (store.Client,
 		return fail("not a signed JWT with an accepted algorithm")
 	}
 	h := jws.Signatures[0].Header
-	var claims assertionClaims
 	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &claims); err != nil {
 		return fail("claims")
 	}

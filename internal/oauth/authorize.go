@@ -45,7 +45,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	client, err := s.st.GetClient(r.Context(), raw.Get("client_id"))
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
-			s.logger.Error("authorize: get client", "err", err)
+			s.logger.ErrorContext(r.Context(), "authorize: get client", "err", err)
 			s.pages.Error(w, http.StatusInternalServerError, "Something went wrong on our side.")
 			return
 		}

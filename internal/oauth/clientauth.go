@@ -6,17 +6,58 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
 // authenticateClient identifies the client of a token, introspection or
+// revocation request (see identifyClient), and records each failure in
+// the audit trail with the client it claimed to be.
+func (s *Server) authenticateClient(r *http.Request, p params) (store.Client, error) {
+	c, err := s.identifyClient(r, p)
+	var oe *Error
+	if errors.As(err, &oe) && oe.Code == ErrInvalidClient {
+		claimed, reason := p.get("client_id"), oe.Description
+		if id, _, ok := r.BasicAuth(); ok {
+			claimed, _ = url.QueryUnescape(id)
+		}
+		var f *authFailure
+		if errors.As(oe.Cause, &f) {
+			reason = f.reason
+			if f.client != "" {
+				claimed = f.client
+			}
+		}
+		s.audit.Record(r.Context(), store.AuditEvent{Type: audit.ClientAuthFailed, ClientID: truncate(claimed, 128), Detail: reason})
+	}
+	return c, err
+}
+
+// authFailure is why a client's authentication failed, kept as the Cause
+// of the invalid_client error (never sent) for the audit trail.
+type authFailure struct {
+	client string // the client the request claimed to be, if known
+	reason string
+}
+
+func (f *authFailure) Error() string { return f.reason }
+
+// truncate returns s cut to at most n bytes.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// identifyClient identifies the client of a token, introspection or
 // revocation request by the one method it uses (RFC 6749 §2.3: never more
 // than one): a signed assertion (private_key_jwt, RFC 7523 §2.2, SMART's
 // client-confidential-asymmetric), HTTP Basic or a client_secret in the
 // body (client-confidential-symmetric, RFC 6749 §2.3.1), or, for a public
 // client, its client_id alone. Every failure is invalid_client with no
 // detail that would help an attacker tell which part was wrong.
-func (s *Server) authenticateClient(r *http.Request, p params) (store.Client, error) {
+func (s *Server) identifyClient(r *http.Request, p params) (store.Client, error) {
 	_, hasAssertion := p["client_assertion"]
 	_, hasAssertionType := p["client_assertion_type"]
 	_, hasSecret := p["client_secret"]

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/smart"
 )
@@ -37,7 +38,7 @@ func (s *Server) authorizeContinue(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
-			s.logger.Error("authorize continue", "err", err)
+			s.logger.ErrorContext(ctx, "authorize continue", "err", err)
 			s.pages.Error(w, http.StatusInternalServerError, "Something went wrong on our side.")
 			return
 		}
@@ -111,6 +112,8 @@ func (s *Server) issueCode(r *http.Request, req store.AuthRequest) (string, erro
 	if err := s.st.CreateAuthorization(ctx, a); err != nil {
 		return "", serverError(err)
 	}
+	s.audit.Record(ctx, store.AuditEvent{Type: audit.AuthorizationGranted, UserID: a.UserID, ClientID: a.ClientID,
+		AuthorizationID: a.ID, Detail: a.Scope})
 	code := randomToken()
 	err = s.st.CreateCode(ctx, store.Code{
 		Hash:            store.Hash(code),

@@ -23,18 +23,22 @@ func (s *Server) tokenDPoP(r *http.Request, client store.Client) (string, error)
 	switch {
 	case errors.Is(err, dpop.ErrNoProof):
 		if client.RequireDPoP {
+			s.dpopFailed(dpop.ReasonMissing)
 			return "", s.dpopError(ErrInvalidDPoPProof, "this app must prove possession of its key with DPoP")
 		}
 		return "", nil
 	case err != nil:
+		s.dpopFailed(dpop.FailureReason(err))
 		return "", s.dpopError(ErrInvalidDPoPProof, "send exactly one DPoP header")
 	}
 	if s.dpop == nil {
+		s.dpopFailed(dpop.ReasonDisabled)
 		return "", s.dpopError(ErrInvalidDPoPProof, "DPoP is not enabled on this server")
 	}
 	proof, err := s.dpop.Verify(r.Context(), dpop.Request{
 		Header: header, Method: r.Method, URL: s.tokenURL(), RequireNonce: s.dpopNonces,
 	})
+	s.dpopFailed(dpop.FailureReason(err))
 	switch {
 	case errors.Is(err, dpop.ErrUseNonce):
 		return "", s.dpopError(ErrUseDPoPNonce, "use the server's DPoP nonce")
@@ -63,12 +67,14 @@ func dpopReason(err error) string {
 
 // checkBoundRefresh enforces the DPoP binding of a refresh token: one
 // issued bound to a key works only with a proof by that key (RFC 9449 §5).
-func checkBoundRefresh(rt store.RefreshToken, jkt string) error {
+func (s *Server) checkBoundRefresh(rt store.RefreshToken, jkt string) error {
 	if rt.JKT == "" || rt.JKT == jkt {
 		return nil
 	}
 	if jkt == "" {
+		s.dpopFailed(dpop.ReasonMissing)
 		return newError(ErrInvalidDPoPProof, "this refresh token is bound to a DPoP key: send a DPoP proof made with it")
 	}
+	s.dpopFailed(dpop.ReasonKeyMismatch)
 	return newError(ErrInvalidDPoPProof, "this refresh token is bound to a different DPoP key")
 }

@@ -107,10 +107,10 @@ func (s *Server) log(r *http.Request, oe *Error) {
 		args = append(args, "cause", oe.Cause.Error())
 	}
 	if oe.Status >= 500 {
-		s.logger.Error("oauth error", args...)
+		s.logger.ErrorContext(r.Context(), "oauth error", args...)
 		return
 	}
-	s.logger.Info("oauth error", args...)
+	s.logger.InfoContext(r.Context(), "oauth error", args...)
 }
 
 var (

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/smart"
 )
@@ -52,8 +53,12 @@ func (s *Server) systemAuthorization(r *http.Request, client store.Client) (stor
 	if errors.Is(err, store.ErrNotFound) {
 		now := s.now()
 		a = store.Authorization{ID: id, ClientID: client.ID, Scope: client.Scope, CreatedAt: now, LastUsedAt: now}
-		if err = s.st.CreateAuthorization(ctx, a); errors.Is(err, store.ErrConflict) {
+		switch err = s.st.CreateAuthorization(ctx, a); {
+		case errors.Is(err, store.ErrConflict):
 			a, err = s.st.GetAuthorization(ctx, id)
+		case err == nil:
+			s.audit.Record(ctx, store.AuditEvent{Type: audit.AuthorizationGranted, ClientID: client.ID,
+				AuthorizationID: a.ID, Detail: a.Scope})
 		}
 	}
 	if err != nil {

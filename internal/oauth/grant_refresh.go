@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/smart"
 )
@@ -34,7 +35,7 @@ func (s *Server) grantRefreshToken(r *http.Request, client store.Client, p param
 	case !old.ExpiresAt.IsZero() && !now.Before(old.ExpiresAt):
 		return nil, newError(ErrInvalidGrant, "the refresh token has expired")
 	}
-	if err := checkBoundRefresh(old, jkt); err != nil {
+	if err := s.checkBoundRefresh(old, jkt); err != nil {
 		return nil, err
 	}
 	a, err := s.st.GetAuthorization(ctx, old.AuthorizationID)
@@ -58,6 +59,9 @@ func (s *Server) grantRefreshToken(r *http.Request, client store.Client, p param
 		return nil, err
 	}
 	next := randomToken()
+	// The event is stored with the rotation, in one commit.
+	ev := s.audit.Prepare(ctx, store.AuditEvent{Type: audit.TokenRefreshed, UserID: a.UserID, ClientID: a.ClientID,
+		AuthorizationID: a.ID})
 	_, err = s.st.RotateRefreshToken(ctx, old.Hash, store.RefreshToken{
 		Hash:            store.Hash(next),
 		AuthorizationID: a.ID,
@@ -65,7 +69,7 @@ func (s *Server) grantRefreshToken(r *http.Request, client store.Client, p param
 		CreatedAt:       now,
 		ExpiresAt:       s.policyFor(client).refreshExpiry(a, now),
 		JKT:             old.JKT,
-	}, now)
+	}, now, ev)
 	switch {
 	case errors.Is(err, store.ErrAlreadyUsed):
 		// Lost a race with another use of the same token: that is reuse too.
@@ -74,6 +78,7 @@ func (s *Server) grantRefreshToken(r *http.Request, client store.Client, p param
 	case err != nil:
 		return nil, serverError(err)
 	}
+	s.audit.Log(ctx, ev)
 	resp, err := s.issueTokens(r, client, a, issue{scope: scope, jkt: jkt})
 	if err != nil {
 		return nil, err

@@ -1,5 +1,7 @@
 package oauth
 
+import "github.com/smartlaunch/smartlaunch/internal/dpop"
+
 // Metrics counts authorization events for monitoring; internal/server hands
 // the server one. Its methods must be safe for concurrent use.
 type Metrics interface {
@@ -9,6 +11,9 @@ type Metrics interface {
 	// AuthorizationEnded counts an authorization ended for reason, a
 	// store.EndReason.
 	AuthorizationEnded(reason string)
+	// DPoPFailure counts a request refused for its DPoP proof, at the
+	// token endpoint or a resource server (RFC 9449).
+	DPoPFailure(reason dpop.Reason)
 }
 
 // grant names the grant type an issue comes from.
@@ -26,6 +31,13 @@ func (in issue) grant() string {
 func (s *Server) tokenIssued(in issue) {
 	if s.metrics != nil {
 		s.metrics.TokenIssued(in.grant())
+	}
+}
+
+// dpopFailed reports a refused DPoP proof to the metrics, if any.
+func (s *Server) dpopFailed(reason dpop.Reason) {
+	if s.metrics != nil && reason != "" {
+		s.metrics.DPoPFailure(reason)
 	}
 }
 

@@ -1,10 +1,10 @@
 package oauth
 
 import (
-	"net"
 	"net/http"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/ratelimit"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
@@ -16,8 +16,8 @@ import (
 // client's budget is spent only by requests carrying its credentials. A
 // public client authenticates with nothing but its client_id, which
 // anyone may send and which all its installations share, so its requests
-// are counted per client and peer IP address instead: one device cannot
-// spend the budget of the app's other users.
+// are counted per client and client address (ratelimit.Client) instead:
+// one device cannot spend the budget of the app's other users.
 type TokenLimit struct {
 	Rate  float64
 	Burst int
@@ -38,11 +38,7 @@ func errTooManyRequests(wait time.Duration) *Error {
 func (s *Server) limitToken(r *http.Request, client store.Client) error {
 	key := client.ID
 	if client.Type == store.ClientPublic {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		key += "\x00" + host
+		key += "\x00" + ratelimit.Client(r)
 	}
 	if wait, ok := s.tokenLimit.Allow(key); !ok {
 		return errTooManyRequests(wait)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
@@ -124,7 +125,8 @@ func (s *Server) registration(w http.ResponseWriter, r *http.Request) (*registra
 	if err := s.st.CreateClient(r.Context(), c); err != nil {
 		return nil, serverError(err)
 	}
-	s.logger.Info("client registered", "client", c.ID, "type", c.Type)
+	s.logger.InfoContext(r.Context(), "client registered", "client", c.ID, "type", c.Type)
+	s.audit.Record(r.Context(), store.AuditEvent{Type: audit.ClientRegistered, ClientID: c.ID, Detail: "dynamic_registration"})
 	return resp, nil
 }
 

@@ -51,6 +51,7 @@ func (s *Server) VerifyResourceRequest(r *http.Request, publicURL string) (Acces
 	bound := c.Confirmation != nil
 	switch {
 	case bound && !isDPoP:
+		s.dpopFailed(dpop.ReasonBoundAsBearer)
 		return AccessClaims{}, &ResourceError{Scheme: "DPoP", Code: "invalid_token", Description: "this token is bound to a key: present it with the DPoP scheme and a proof"}
 	case !bound && isDPoP:
 		return AccessClaims{}, &ResourceError{Scheme: "DPoP", Code: "invalid_token", Description: "this token is not DPoP-bound: present it as a bearer token"}
@@ -58,16 +59,19 @@ func (s *Server) VerifyResourceRequest(r *http.Request, publicURL string) (Acces
 		return c, nil
 	}
 	if s.dpop == nil {
+		s.dpopFailed(dpop.ReasonDisabled)
 		return AccessClaims{}, &ResourceError{Scheme: "DPoP", Code: "invalid_token", Description: "DPoP is not enabled"}
 	}
 	header, err := dpop.FromRequest(r)
 	if err != nil {
+		s.dpopFailed(dpop.FailureReason(err))
 		return AccessClaims{}, &ResourceError{Scheme: "DPoP", Code: ErrInvalidDPoPProof, Description: "send exactly one DPoP proof"}
 	}
 	_, err = s.dpop.Verify(r.Context(), dpop.Request{
 		Header: header, Method: r.Method, URL: publicURL, AccessToken: token, JKT: c.Confirmation.JKT,
 		RequireNonce: s.dpopResourceNonces,
 	})
+	s.dpopFailed(dpop.FailureReason(err))
 	switch {
 	case errors.Is(err, dpop.ErrUseNonce):
 		return AccessClaims{}, &ResourceError{Scheme: "DPoP", Code: ErrUseDPoPNonce, Description: "use the server's DPoP nonce", Nonce: s.dpop.Nonce()}

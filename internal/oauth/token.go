@@ -83,7 +83,7 @@ func (s *Server) EndAuthorization(ctx context.Context, id string, reason store.E
 	s.ended.add(id, s.now())
 	ended, err := s.st.EndAuthorization(ctx, id, s.now(), reason)
 	if err != nil {
-		s.logger.Error("end authorization", "reason", reason, "err", err)
+		s.logger.ErrorContext(ctx, "end authorization", "reason", reason, "err", err)
 		return
 	}
 	if !ended {
@@ -92,10 +92,10 @@ func (s *Server) EndAuthorization(ctx context.Context, id string, reason store.E
 	s.authorizationEnded(string(reason))
 	a, err := s.st.GetAuthorization(ctx, id)
 	if err != nil {
-		s.logger.Error("end authorization: get", "err", err)
+		s.logger.ErrorContext(ctx, "end authorization: get", "err", err)
 		return
 	}
 	s.audit.Record(ctx, store.AuditEvent{Type: audit.AuthorizationEnded, UserID: a.UserID, ClientID: a.ClientID,
 		AuthorizationID: id, Detail: string(reason)})
-	s.logger.Warn("authorization ended", "authorization", id, "reason", reason)
+	s.logger.WarnContext(ctx, "authorization ended", "authorization", id, "reason", reason)
 }

@@ -37,6 +37,17 @@ func Hash(pw string) (string, error) {
 		argon2.Version, memoryKiB, passes, threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
+// dummyHash is what CheckUnknown checks against.
+const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c21hcnRsYXVuY2hkdW1teQ$Ckv3aX0j3VGAHvMHtqbh4PEyM3xqCjgSdbcmmnGZpwU"
+
+// CheckUnknown spends the time of a Check on pw and returns ErrMismatch:
+// a sign-in naming no account takes as long as one with a wrong password,
+// so response times do not tell which user names exist.
+func CheckUnknown(pw string) error {
+	_ = Check(dummyHash, pw)
+	return ErrMismatch
+}
+
 // Check reports whether pw matches the PHC string encoded; it returns
 // ErrMismatch for a wrong password and another error for a malformed hash.
 // The comparison of derived keys is constant-time.

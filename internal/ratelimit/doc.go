@@ -6,9 +6,16 @@
 // anything, and past MaxKeys the least recently touched key is evicted
 // (forgetting it errs on the side of letting a request through).
 //
+// SignIn combines three Lockouts into the sign-in limits that every
+// password form of the server shares. Proxies and Client say who the
+// client of a request is, the key of per-address limits and the address
+// in the access log: the connection's peer, or, behind a trusted reverse
+// proxy, the address it names in X-Forwarded-For.
+//
 // The limits are per process: several instances behind a load balancer
 // each keep their own counts.
 //
 // It is a leaf package: the feature packages (internal/consent,
-// internal/oauth) import it, and it imports only the standard library.
+// internal/account, internal/ehr, internal/oauth), internal/server and
+// internal/config import it, and it imports only the standard library.
 package ratelimit

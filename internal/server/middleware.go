@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/metrics"
+	"github.com/smartlaunch/smartlaunch/internal/ratelimit"
 )
 
 // statusRecorder remembers the status code written through it.
@@ -37,9 +39,9 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 const requestIDHeader = "X-Request-ID"
 
 // logRequests logs one line per request: request id, method, path,
-// status, duration; and records the request in m. It never logs the query
-// string, headers or bodies, where codes, tokens, secrets and passwords
-// travel.
+// status, duration, client address; and records the request in m. It
+// never logs the query string, headers or bodies, where codes, tokens,
+// secrets and passwords travel.
 func logRequests(logger *slog.Logger, m *metrics.Metrics, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -48,6 +50,9 @@ func logRequests(logger *slog.Logger, m *metrics.Metrics, h http.Handler) http.H
 			id = newRequestID()
 		}
 		w.Header().Set(requestIDHeader, id)
+		// Every line logged with the request's context names the id
+		// (requestIDHandler), this one included.
+		r = r.WithContext(withRequestID(r.Context(), id))
 		rec := &statusRecorder{ResponseWriter: w}
 		h.ServeHTTP(rec, r)
 		if rec.status == 0 {
@@ -55,8 +60,8 @@ func logRequests(logger *slog.Logger, m *metrics.Metrics, h http.Handler) http.H
 		}
 		d := time.Since(start)
 		m.ObserveRequest(r.URL.Path, r.Method, rec.status, d)
-		logger.Info("request", "request_id", id, "method", r.Method, "path", trimPath(r.URL.Path),
-			"status", rec.status, "duration", d.Round(time.Microsecond))
+		logger.InfoContext(r.Context(), "request", "method", r.Method, "path", trimPath(r.URL.Path),
+			"status", rec.status, "duration", d.Round(time.Microsecond), "client", ratelimit.Client(r))
 	})
 }
 
@@ -90,10 +95,22 @@ func recoverPanics(logger *slog.Logger, h http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				logger.Error("panic", "path", trimPath(r.URL.Path), "value", v)
+				logger.ErrorContext(r.Context(), "panic", "path", trimPath(r.URL.Path), "value", v)
 				http.Error(w, "internal error", http.StatusInternalServerError)
 			}
 		}()
 		h.ServeHTTP(w, r)
+	})
+}
+
+// clientAddress resolves each request's client address once, under the
+// trusted proxies (ratelimit.Proxies.Resolve), for the per-address limits
+// and the access log to read with ratelimit.Client, and for the audit
+// events recorded while serving it (audit.WithAddress).
+func clientAddress(proxies ratelimit.Proxies, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		addr := proxies.Resolve(r)
+		ctx := audit.WithAddress(ratelimit.WithClient(r.Context(), addr), addr)
+		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -23,7 +23,7 @@ func readyz(st store.Keys, logger *slog.Logger) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		if _, err := st.ListKeys(ctx); err != nil {
-			logger.Warn("readiness check: store", "err", err)
+			logger.WarnContext(ctx, "readiness check: store", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte("not ready\n"))
 			return

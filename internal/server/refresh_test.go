@@ -109,7 +109,7 @@ func TestRefreshRace(t *testing.T) {
 	if ended != 1 {
 		t.Errorf("%d authorizations ended, want exactly the victim's", ended)
 	}
-	evs, err := e.st.ListAuditEvents(context.Background(), store.AuditQuery{UserID: "user-patient"})
+	evs, err := e.st.ListAuditEvents(context.Background(), store.AuditQuery{UserID: "user-patient", Type: "authorization.ended"})
 	if err != nil || len(evs) != 1 || evs[0].Type != "authorization.ended" || evs[0].Detail != string(store.EndRefreshTokenReuse) {
 		t.Errorf("audit events = %+v (%v), want exactly one authorization.ended for refresh_token_reuse", evs, err)
 	}

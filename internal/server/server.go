@@ -23,6 +23,7 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/keys"
 	"github.com/smartlaunch/smartlaunch/internal/metrics"
 	"github.com/smartlaunch/smartlaunch/internal/oauth"
+	"github.com/smartlaunch/smartlaunch/internal/ratelimit"
 	"github.com/smartlaunch/smartlaunch/internal/reminders"
 	"github.com/smartlaunch/smartlaunch/internal/remotekeys"
 	"github.com/smartlaunch/smartlaunch/internal/session"
@@ -68,12 +69,23 @@ type Config struct {
 	// FHIR server (fhir.Config.Upstream) instead of serving the store's
 	// resources.
 	Upstream *upstream.Client
-	// SignInLimits bound failed sign-ins (consent.SignInLimits); zero
-	// fields take its defaults.
-	SignInLimits consent.SignInLimits
+	// SignInLimits bound failed sign-ins on every password form (the
+	// authorization sign-in, the account pages, the EHR simulator), counted
+	// together; zero fields take ratelimit.DefaultSignInLimits.
+	SignInLimits ratelimit.SignInLimits
 	// TokenLimit bounds token-endpoint requests per client
 	// (oauth.TokenLimit); the zero value, the default, is off.
 	TokenLimit oauth.TokenLimit
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (ratelimit.Proxies); none by default, when the client is
+	// the connection's peer. The client address keys the per-address
+	// limits and is logged with each request.
+	TrustedProxies ratelimit.Proxies
+	// Keys is the signing-key policy: scheduled rotation, publish-ahead
+	// and encryption at rest (the zero value: no scheduled rotation, keys
+	// in the clear). New sets its Now, and its MaxTokenLifetime to
+	// AccessTokenTTL, which bounds id_tokens too.
+	Keys keys.Options
 }
 
 // Server is the assembled application.
@@ -90,6 +102,7 @@ type Server struct {
 	lastReminders   time.Time
 	st              store.Store
 	keys            *keys.Set
+	audit           *audit.Recorder
 	now             func() time.Time
 	accessRetention time.Duration
 }
@@ -114,11 +127,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	// Every line logged while serving a request names its request id, and
+	// every store call is timed, on either backend.
+	cfg.Logger = slog.New(withRequestIDs(cfg.Logger.Handler()))
+	mets := metrics.New()
+	cfg.Store = mets.InstrumentStore(cfg.Store)
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil || base.Host == "" {
 		return nil, fmt.Errorf("server: invalid base URL %q", cfg.BaseURL)
 	}
-	ks, err := keys.Load(ctx, cfg.Store, cfg.Now())
+	cfg.Keys.Now, cfg.Keys.MaxTokenLifetime = cfg.Now, cfg.AccessTokenTTL // zero: both default to 1 h
+	ks, err := keys.Open(ctx, cfg.Store, cfg.Keys)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +175,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	// A server reached on a loopback address is a developer's sandbox: it
 	// may fetch client keys from loopback URLs too. Anything else may not.
-	mets := metrics.New()
 	fetcher := remotekeys.New(remotekeys.Config{AllowLoopback: isLoopbackHost(base.Hostname()),
 		AllowPrivate: cfg.AllowPrivateJWKS, Now: cfg.Now})
 	as, err := oauth.New(oauth.Config{
@@ -189,6 +207,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		OAuth:      fhir.OAuthURIs{Authorize: authorize, Token: token},
 		Logger:     cfg.Logger.With("component", "fhir"),
 		Now:        cfg.Now,
+		Audit:      cfg.Store,
 	})
 
 	// The patient picker and the EHR simulator look patients up where the
@@ -201,24 +220,26 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One limiter for every password form: failures on one count on all.
+	signIn := ratelimit.NewSignIn(cfg.SignInLimits, cfg.Now)
 	cp, err := consent.New(consent.Config{
 		Store: data, Pages: pages, Secret: secret, ContinuePath: "/authorize/continue",
 		SecureCookies: base.Scheme == "https", Sessions: sessions, Texts: texts, Locales: locales, Audit: rec,
-		ManagePath: "/account", Reminders: rems, SignInLimits: cfg.SignInLimits,
+		ManagePath: "/account", Reminders: rems, SignIn: signIn,
 		Logger: cfg.Logger.With("component", "consent"), Now: cfg.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
 	sim, err := ehr.New(ehr.Config{Store: data, Pages: pages, Sessions: sessions, Verifier: bearerVerifier{as}, Reminders: rems,
-		Issuer: strings.TrimSuffix(cfg.BaseURL, "/"), FHIRBase: as.FHIRBase(), Logger: cfg.Logger.With("component", "ehr"), Now: cfg.Now})
+		Issuer: strings.TrimSuffix(cfg.BaseURL, "/"), FHIRBase: as.FHIRBase(), SignIn: signIn, Audit: rec, Logger: cfg.Logger.With("component", "ehr"), Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
 	state := appstate.New(appstate.Config{Store: cfg.Store, Clients: cfg.Store, Verifier: appStateVerifier{as, issuer + appStatePath},
 		Base: issuer + appStatePath, FHIRBase: as.FHIRBase(), Now: cfg.Now, Logger: cfg.Logger.With("component", "appstate")})
 	acct, err := account.New(account.Config{Store: cfg.Store, Pages: pages, Sessions: sessions, Texts: texts, Locales: locales,
-		Ender: as, Reminders: rems, Logger: cfg.Logger.With("component", "account"), Now: cfg.Now})
+		Ender: as, Reminders: rems, SignIn: signIn, Audit: rec, Logger: cfg.Logger.With("component", "account"), Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +269,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "smartlaunch: SMART on FHIR sandbox\nFHIR base: %s\n", as.FHIRBase())
 	})))
-	return &Server{handler: logRequests(cfg.Logger, mets, recoverPanics(cfg.Logger, mux)), logger: cfg.Logger, OAuth: as, FHIR: fs, keys: ks,
+	return &Server{handler: clientAddress(cfg.TrustedProxies, logRequests(cfg.Logger, mets, recoverPanics(cfg.Logger, mux))), logger: cfg.Logger, OAuth: as, FHIR: fs, keys: ks, audit: rec,
 		usage: rec2, reminders: rems.svc, st: cfg.Store, now: cfg.Now, accessRetention: orDefault(cfg.AccessRetention, 90*24*time.Hour)}, nil
 }
 
@@ -408,10 +429,7 @@ func (s *Server) janitor(ctx context.Context, interval time.Duration) {
 			if err := s.OAuth.Purge(ctx); err != nil && ctx.Err() == nil {
 				s.logger.Error("purge expired state", "err", err)
 			}
-			// Keys another instance rotated in: sign with the newest.
-			if err := s.keys.Reload(ctx); err != nil && ctx.Err() == nil {
-				s.logger.Error("reload signing keys", "err", err)
-			}
+			s.maintainKeys(ctx)
 			if _, err := s.st.DeleteAccessBefore(ctx, s.now().Add(-s.accessRetention)); err != nil && ctx.Err() == nil {
 				s.logger.Error("purge old access counts", "err", err)
 			}
@@ -424,6 +442,19 @@ func (s *Server) janitor(ctx context.Context, interval time.Duration) {
 				s.lastReminders = now
 			}
 		}
+	}
+}
+
+// maintainKeys runs the signing-key schedule (keys.Set.Maintain): keys
+// another instance created are read, the next key is published when due,
+// and old keys retire once every token they signed has expired.
+func (s *Server) maintainKeys(ctx context.Context) {
+	created, err := s.keys.Maintain(ctx)
+	if len(created) > 0 {
+		s.audit.Record(ctx, store.AuditEvent{Type: audit.KeysRotated, Detail: strings.Join(created, " ")})
+	}
+	if err != nil && ctx.Err() == nil {
+		s.logger.Error("signing keys", "err", err)
 	}
 }
 

@@ -294,7 +294,10 @@ type RefreshTokens interface {
 	// returns only once the change is durable. Of any number of concurrent calls for one oldHash
 	// exactly one succeeds; the others, and every later call, get the old
 	// token with ErrAlreadyUsed. An unknown hash gives ErrNotFound.
-	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time) (RefreshToken, error)
+	// When ev.Type is not empty, ev is appended to the audit trail in the
+	// same transaction (at now when ev.At is zero): a rotation is never
+	// stored without its event, and costs no second commit.
+	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time, ev AuditEvent) (RefreshToken, error)
 	// DeleteStaleRefreshTokens deletes at most limit refresh tokens that
 	// no longer matter at now — expired ones, those of authorizations that
 	// have ended or expired, and used ones beyond the keep most recently
@@ -305,21 +308,44 @@ type RefreshTokens interface {
 	DeleteStaleRefreshTokens(ctx context.Context, now time.Time, keep, limit int) (int, error)
 }
 
-// SigningKey is one of the server's own signing keys.
+// SigningKey is one of the server's own signing keys. A key is published
+// from its creation, signs from ActivatesAt until a newer key of its
+// algorithm activates, and verifies until RetiresAt.
 type SigningKey struct {
 	ID        string // the JWK "kid"
 	Algorithm string // JWS algorithm, such as "RS256"
-	// PrivateKey is the PKCS #8 DER encoding of the private key.
+	// PrivateKey is the private key as internal/keys stores it: PKCS #8
+	// DER, or that encrypted (the store does not look inside).
 	PrivateKey []byte
 	CreatedAt  time.Time
+	// ActivatesAt is when the key starts signing; zero means at CreatedAt.
+	ActivatesAt time.Time
+	// RetiresAt, once set, is when every token the key signed has
+	// expired: from then on it is neither published nor trusted. Zero
+	// while not yet known.
+	RetiresAt time.Time
 }
 
 // Keys stores the server's signing keys.
 type Keys interface {
 	// CreateKey stores a new key; ErrConflict if the ID is taken.
 	CreateKey(ctx context.Context, k SigningKey) error
+	// CreateNextKey stores k unless a key of k.Algorithm activates after
+	// after (at its ActivatesAt, or its CreatedAt when it has none): then,
+	// or if the ID is taken, it returns ErrConflict. The check and the
+	// insert are one atomic step, also across instances sharing the
+	// store, so that of several calls racing to add the next key after
+	// the same instant at most one stores its key.
+	CreateNextKey(ctx context.Context, k SigningKey, after time.Time) error
 	// ListKeys returns every key, oldest first.
 	ListKeys(ctx context.Context) ([]SigningKey, error)
+	// SetKeyRetirement sets the RetiresAt of key id to at, unless it is
+	// already set (the first value stays); ErrNotFound for an unknown id.
+	SetKeyRetirement(ctx context.Context, id string, at time.Time) error
+	// ReplacePrivateKey replaces the stored private key bytes of key id
+	// with next if they still equal old (compare-and-swap); ErrConflict if
+	// they do not, ErrNotFound for an unknown id.
+	ReplacePrivateKey(ctx context.Context, id string, old, next []byte) error
 }
 
 // Session is a person's sign-in at the authorization server. An
@@ -359,17 +385,24 @@ type AuditEvent struct {
 	UserID          string
 	ClientID        string
 	AuthorizationID string
-	// Detail is a short machine-readable reason, such as an EndReason;
-	// never a secret.
+	// Detail is a short machine-readable reason, such as an EndReason,
+	// or the scopes granted; never a secret.
 	Detail string
+	// Address is the network address the request came from, as the
+	// server judged it (behind trusted proxies, the forwarded one).
+	Address string
 }
 
 // AuditQuery selects audit events; empty fields match everything.
 type AuditQuery struct {
 	UserID          string
+	ClientID        string
 	AuthorizationID string
-	Since           time.Time
-	Limit           int // default 100
+	Type            string
+	Since           time.Time // events at or after Since
+	Before          time.Time // events before Before
+	AfterID         int64     // events with IDs above AfterID (paging)
+	Limit           int       // default 100
 }
 
 // AuditEvents stores the audit trail. It is append-only.

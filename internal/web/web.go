@@ -57,10 +57,15 @@ type ErrorPage struct {
 	RequestID string
 }
 
-// Error renders the error page with a fixed, safe message and a fresh
-// reference id, which it also logs so an operator can match a user's report.
+// Error renders the error page with a fixed, safe message and a reference
+// id, which it also logs so an operator can match a user's report: the
+// request id of the response (its X-Request-ID header, which every log
+// line of the request carries), or a fresh one when there is none.
 func (p *Pages) Error(w http.ResponseWriter, status int, message string) {
-	id := newID()
+	id := w.Header().Get("X-Request-ID")
+	if id == "" {
+		id = newID()
+	}
 	p.logger.Info("error page", "status", status, "ref", id, "message", message)
 	var buf bytes.Buffer
 	data := ErrorPage{Title: http.StatusText(status), Message: message, RequestID: id}

@@ -34,7 +34,8 @@ func (db *DB) GetRefreshToken(ctx context.Context, hash string) (store.RefreshTo
 // rotateQuery is the whole rotation as one statement, so one round trip
 // and atomic: old marks the token used (the compare-and-set on used_at IS
 // NULL), next inserts its successor only if old changed a row, and touch
-// sets the authorization's last use. A successor whose hash is taken fails
+// sets the authorization's last use, and audit appends the event, if any.
+// A successor whose hash is taken fails
 // the statement with a unique violation, undoing old as well.
 const rotateQuery = `WITH old AS (
 	UPDATE refresh_tokens SET used_at = $1, replaced_by = $2
@@ -44,6 +45,9 @@ const rotateQuery = `WITH old AS (
 	SELECT $2, $4, $5, $6, $7, $8, $9, $10 FROM old
 ), touch AS (
 	UPDATE authorizations SET last_used_at = $1 WHERE id = (SELECT authorization_id FROM old)
+), audit AS (
+	INSERT INTO audit_events (at, type, user_id, client_id, authorization_id, detail, address)
+	SELECT $11, $12, $13, $14, $15, $16, $17 FROM old WHERE $12::text <> ''
 )
 SELECT ` + refreshTokenColumns + ` FROM old`
 
@@ -54,14 +58,18 @@ SELECT ` + refreshTokenColumns + ` FROM old`
 // losing or later caller gets the old token, as stored, with
 // store.ErrAlreadyUsed, and nothing of its next is stored. now must not be
 // the zero time. The commit is durable before it returns.
-func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, next store.RefreshToken, now time.Time) (store.RefreshToken, error) {
+func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, next store.RefreshToken, now time.Time, ev store.AuditEvent) (store.RefreshToken, error) {
 	const op = "rotate refresh token"
 	if now.IsZero() {
 		return store.RefreshToken{}, wrap(op, errZeroTime)
 	}
+	if ev.At.IsZero() {
+		ev.At = now
+	}
 	old, err := scanRefreshToken(db.pool.QueryRow(ctx, rotateQuery,
 		micros(now), next.Hash, oldHash, next.AuthorizationID, next.ClientID, micros(next.CreatedAt),
-		micros(next.ExpiresAt), micros(next.UsedAt), next.ReplacedBy, next.JKT))
+		micros(next.ExpiresAt), micros(next.UsedAt), next.ReplacedBy, next.JKT,
+		micros(ev.At), ev.Type, ev.UserID, ev.ClientID, ev.AuthorizationID, ev.Detail, ev.Address))
 	if err == nil {
 		return old, nil
 	}

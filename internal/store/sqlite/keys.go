@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"time"
 
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
@@ -9,15 +10,45 @@ import (
 // CreateKey implements store.Keys.
 func (db *DB) CreateKey(ctx context.Context, k store.SigningKey) error {
 	_, err := db.sql.ExecContext(ctx,
-		`INSERT INTO signing_keys (id, algorithm, private_key, created_at) VALUES (?, ?, ?, ?)`,
-		k.ID, k.Algorithm, k.PrivateKey, micros(k.CreatedAt))
+		`INSERT INTO signing_keys (id, algorithm, private_key, created_at, activates_at, retires_at)
+		VALUES (?, ?, ?, ?, ?, ?)`,
+		k.ID, k.Algorithm, k.PrivateKey, micros(k.CreatedAt), micros(k.ActivatesAt), micros(k.RetiresAt))
 	return wrap("create key", err)
+}
+
+// CreateNextKey implements store.Keys: one INSERT … SELECT … WHERE NOT
+// EXISTS, which SQLite runs under its single write lock, so the check and
+// the insert cannot interleave with another writer's.
+func (db *DB) CreateNextKey(ctx context.Context, k store.SigningKey, after time.Time) error {
+	res, err := db.sql.ExecContext(ctx,
+		`INSERT INTO signing_keys (id, algorithm, private_key, created_at, activates_at, retires_at)
+		SELECT ?, ?, ?, ?, ?, ?
+		WHERE NOT EXISTS (SELECT 1 FROM signing_keys
+			WHERE algorithm = ? AND COALESCE(activates_at, created_at) > ?)`,
+		k.ID, k.Algorithm, k.PrivateKey, micros(k.CreatedAt), micros(k.ActivatesAt), micros(k.RetiresAt),
+		k.Algorithm, micros(after))
+	if err != nil {
+		return wrap("create next key", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return wrap("create next key", orConflict(err))
+	}
+	return nil
+}
+
+// orConflict is err, or store.ErrConflict when err is nil.
+func orConflict(err error) error {
+	if err != nil {
+		return err
+	}
+	return store.ErrConflict
 }
 
 // ListKeys implements store.Keys: every key, oldest first (ties by ID).
 func (db *DB) ListKeys(ctx context.Context) ([]store.SigningKey, error) {
 	rows, err := db.sql.QueryContext(ctx,
-		`SELECT id, algorithm, private_key, created_at FROM signing_keys ORDER BY created_at, id`)
+		`SELECT id, algorithm, private_key, created_at, activates_at, retires_at
+		FROM signing_keys ORDER BY created_at, id`)
 	if err != nil {
 		return nil, wrap("list keys", err)
 	}
@@ -25,17 +56,55 @@ func (db *DB) ListKeys(ctx context.Context) ([]store.SigningKey, error) {
 	var out []store.SigningKey
 	for rows.Next() {
 		var (
-			k       store.SigningKey
-			created nullMicros
+			k                           store.SigningKey
+			created, activates, retires nullMicros
 		)
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &created); err != nil {
+		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &created, &activates, &retires); err != nil {
 			return nil, wrap("list keys", err)
 		}
-		k.CreatedAt = created.time()
+		k.CreatedAt, k.ActivatesAt, k.RetiresAt = created.time(), activates.time(), retires.time()
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, wrap("list keys", err)
 	}
 	return out, nil
+}
+
+// SetKeyRetirement implements store.Keys.
+func (db *DB) SetKeyRetirement(ctx context.Context, id string, at time.Time) error {
+	if at.IsZero() {
+		return wrap("set key retirement", errZeroTime)
+	}
+	res, err := db.sql.ExecContext(ctx,
+		`UPDATE signing_keys SET retires_at = ? WHERE id = ? AND retires_at IS NULL`, micros(at), id)
+	if err != nil {
+		return wrap("set key retirement", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return wrap("set key retirement", err)
+	}
+	return wrap("set key retirement", db.keyExists(ctx, id))
+}
+
+// ReplacePrivateKey implements store.Keys.
+func (db *DB) ReplacePrivateKey(ctx context.Context, id string, old, next []byte) error {
+	res, err := db.sql.ExecContext(ctx,
+		`UPDATE signing_keys SET private_key = ? WHERE id = ? AND private_key = ?`, next, id, old)
+	if err != nil {
+		return wrap("replace private key", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return wrap("replace private key", err)
+	}
+	if err := db.keyExists(ctx, id); err != nil {
+		return wrap("replace private key", err)
+	}
+	return wrap("replace private key", store.ErrConflict)
+}
+
+// keyExists returns nil if key id exists, store.ErrNotFound if not.
+func (db *DB) keyExists(ctx context.Context, id string) error {
+	var one int
+	return db.sql.QueryRowContext(ctx, `SELECT 1 FROM signing_keys WHERE id = ?`, id).Scan(&one)
 }

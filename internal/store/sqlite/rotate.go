@@ -17,7 +17,7 @@ import (
 // is stored. The returned old token carries UsedAt and ReplacedBy. now must
 // not be the zero time. The change is group-committed (see batch.go) and
 // durable before it returns.
-func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, next store.RefreshToken, now time.Time) (store.RefreshToken, error) {
+func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, next store.RefreshToken, now time.Time, ev store.AuditEvent) (store.RefreshToken, error) {
 	if now.IsZero() {
 		return store.RefreshToken{}, wrap("rotate refresh token", errZeroTime)
 	}
@@ -25,6 +25,13 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, next store
 	err := db.inBatch(ctx, "rotate refresh token", func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		old, err = rotateStatements(ctx, tx, oldHash, next, now)
+		if err != nil || ev.Type == "" {
+			return err
+		}
+		if ev.At.IsZero() {
+			ev.At = now
+		}
+		_, err = insertAuditEvent(ctx, tx, ev)
 		return err
 	})
 	switch {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -17,9 +18,11 @@ func testKeys(t *testing.T, open Opener) {
 			t.Fatalf("ListKeys on empty store: got %d keys, want 0", len(got))
 		}
 		// Created out of order; IDs sort opposite to age.
-		k1 := store.SigningKey{ID: "z-oldest", Algorithm: "RS256", PrivateKey: []byte{0x30, 0x82, 0x00, 0xff}, CreatedAt: at(0)}
+		k1 := store.SigningKey{ID: "z-oldest", Algorithm: "RS256", PrivateKey: []byte{0x30, 0x82, 0x00, 0xff}, CreatedAt: at(0),
+			ActivatesAt: at(0), RetiresAt: at(100 * 24 * time.Hour)}
 		k2 := store.SigningKey{ID: "m-middle", Algorithm: "ES256", PrivateKey: []byte{0x30, 0x01}, CreatedAt: at(time.Microsecond)}
-		k3 := store.SigningKey{ID: "a-newest", Algorithm: "RS256", PrivateKey: []byte{0x30, 0x02}, CreatedAt: at(24 * time.Hour)}
+		k3 := store.SigningKey{ID: "a-newest", Algorithm: "RS256", PrivateKey: []byte{0x30, 0x02}, CreatedAt: at(24 * time.Hour),
+			ActivatesAt: at(48 * time.Hour)}
 		for _, k := range []store.SigningKey{k2, k3, k1} {
 			wantErr(t, "CreateKey "+k.ID, s.CreateKey(ctx, k), nil)
 		}
@@ -29,10 +32,99 @@ func testKeys(t *testing.T, open Opener) {
 			t.Errorf("ListKeys (-want +got):\n%s", d)
 		}
 		for _, k := range got {
-			wantUTC(t, k.CreatedAt)
+			wantUTC(t, k.CreatedAt, k.ActivatesAt, k.RetiresAt)
 		}
 		dup := k1
 		dup.CreatedAt = at(48 * time.Hour)
 		wantErr(t, "CreateKey duplicate", s.CreateKey(ctx, dup), store.ErrConflict)
+	})
+
+	t.Run("CreateNextKey", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		// The current RS256 key activated at its creation (no ActivatesAt).
+		cur := store.SigningKey{ID: "cur", Algorithm: "RS256", PrivateKey: []byte{1}, CreatedAt: at(0)}
+		wantErr(t, "CreateKey cur", s.CreateKey(ctx, cur), nil)
+		next := store.SigningKey{ID: "next", Algorithm: "RS256", PrivateKey: []byte{2}, CreatedAt: at(time.Hour),
+			ActivatesAt: at(25 * time.Hour)}
+		wantErr(t, "CreateNextKey (none pending)", s.CreateNextKey(ctx, next, at(time.Hour)), nil)
+		again := store.SigningKey{ID: "again", Algorithm: "RS256", PrivateKey: []byte{3}, CreatedAt: at(2 * time.Hour),
+			ActivatesAt: at(26 * time.Hour)}
+		wantErr(t, "CreateNextKey (one pending)", s.CreateNextKey(ctx, again, at(2*time.Hour)), store.ErrConflict)
+		es := store.SigningKey{ID: "es", Algorithm: "ES256", PrivateKey: []byte{4}, CreatedAt: at(2 * time.Hour),
+			ActivatesAt: at(26 * time.Hour)}
+		wantErr(t, "CreateNextKey (other algorithm)", s.CreateNextKey(ctx, es, at(2*time.Hour)), nil)
+		// Once the pending key has activated, the next may come.
+		wantErr(t, "CreateNextKey (after activation)", s.CreateNextKey(ctx, again, at(25*time.Hour)), nil)
+		// A key without ActivatesAt counts from its CreatedAt.
+		late := store.SigningKey{ID: "late", Algorithm: "PS256", PrivateKey: []byte{5}, CreatedAt: at(30 * time.Hour)}
+		wantErr(t, "CreateKey late", s.CreateKey(ctx, late), nil)
+		late2 := store.SigningKey{ID: "late2", Algorithm: "PS256", PrivateKey: []byte{6}, CreatedAt: at(29 * time.Hour)}
+		wantErr(t, "CreateNextKey (created later)", s.CreateNextKey(ctx, late2, at(29*time.Hour)), store.ErrConflict)
+		dupID := store.SigningKey{ID: "cur", Algorithm: "EdDSA", PrivateKey: []byte{7}, CreatedAt: at(time.Hour)}
+		wantErr(t, "CreateNextKey (ID taken)", s.CreateNextKey(ctx, dupID, at(time.Hour)), store.ErrConflict)
+		got, err := s.ListKeys(ctx)
+		wantErr(t, "ListKeys", err, nil)
+		var ids []string
+		for _, k := range got {
+			ids = append(ids, k.ID)
+		}
+		if d := diff([]string{"cur", "next", "again", "es", "late"}, ids); d != "" {
+			t.Errorf("keys stored (-want +got):\n%s", d)
+		}
+	})
+
+	// Instances racing to publish the next key: one stores its key.
+	t.Run("CreateNextKeyConcurrent", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		wantErr(t, "CreateKey cur", s.CreateKey(ctx, store.SigningKey{ID: "cur", Algorithm: "ES256",
+			PrivateKey: []byte{1}, CreatedAt: at(0)}), nil)
+		errs := race(racers, func(i int) error {
+			return s.CreateNextKey(ctx, store.SigningKey{ID: fmt.Sprintf("next-%02d", i), Algorithm: "ES256",
+				PrivateKey: []byte{byte(i)}, CreatedAt: at(time.Hour), ActivatesAt: at(25 * time.Hour)}, at(time.Hour))
+		})
+		won, lost, other := tally(errs, store.ErrConflict)
+		if won != 1 || lost != racers-1 || len(other) > 0 {
+			t.Fatalf("CreateNextKey race: %d stored, %d conflicts, other errors %v; want 1 and %d", won, lost, other, racers-1)
+		}
+		got, err := s.ListKeys(ctx)
+		wantErr(t, "ListKeys", err, nil)
+		if len(got) != 2 {
+			t.Errorf("keys after the race: %d, want 2 (the current and one next)", len(got))
+		}
+	})
+
+	t.Run("SetKeyRetirement", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		k := store.SigningKey{ID: "k", Algorithm: "RS256", PrivateKey: []byte{1}, CreatedAt: at(0)}
+		wantErr(t, "CreateKey", s.CreateKey(ctx, k), nil)
+		wantErr(t, "SetKeyRetirement", s.SetKeyRetirement(ctx, "k", at(time.Hour)), nil)
+		wantErr(t, "SetKeyRetirement again", s.SetKeyRetirement(ctx, "k", at(2*time.Hour)), nil)
+		wantErr(t, "SetKeyRetirement unknown", s.SetKeyRetirement(ctx, "nope", at(time.Hour)), store.ErrNotFound)
+		got, err := s.ListKeys(ctx)
+		wantErr(t, "ListKeys", err, nil)
+		k.RetiresAt = at(time.Hour) // the first value stays
+		if d := diff([]store.SigningKey{k}, got); d != "" {
+			t.Errorf("ListKeys (-want +got):\n%s", d)
+		}
+	})
+
+	t.Run("ReplacePrivateKey", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		k := store.SigningKey{ID: "k", Algorithm: "ES256", PrivateKey: []byte{0x30, 1}, CreatedAt: at(0)}
+		wantErr(t, "CreateKey", s.CreateKey(ctx, k), nil)
+		sealed := []byte("sealed bytes")
+		wantErr(t, "ReplacePrivateKey", s.ReplacePrivateKey(ctx, "k", k.PrivateKey, sealed), nil)
+		wantErr(t, "ReplacePrivateKey stale", s.ReplacePrivateKey(ctx, "k", k.PrivateKey, []byte("other")), store.ErrConflict)
+		wantErr(t, "ReplacePrivateKey unknown", s.ReplacePrivateKey(ctx, "nope", k.PrivateKey, sealed), store.ErrNotFound)
+		got, err := s.ListKeys(ctx)
+		wantErr(t, "ListKeys", err, nil)
+		k.PrivateKey = sealed
+		if d := diff([]store.SigningKey{k}, got); d != "" {
+			t.Errorf("ListKeys (-want +got):\n%s", d)
+		}
 	})
 }

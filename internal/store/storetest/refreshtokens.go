@@ -58,7 +58,9 @@ func testRefreshTokens(t *testing.T, open Opener) {
 
 		wantOld := old
 		wantOld.UsedAt, wantOld.ReplacedBy = at(time.Hour), next.Hash
-		got, err := s.RotateRefreshToken(ctx, old.Hash, next, at(time.Hour))
+		ev := store.AuditEvent{Type: "token.refreshed", UserID: "u1", ClientID: old.ClientID,
+			AuthorizationID: old.AuthorizationID, Address: "192.0.2.1"}
+		got, err := s.RotateRefreshToken(ctx, old.Hash, next, at(time.Hour), ev)
 		wantErr(t, "RotateRefreshToken", err, nil)
 		if d := diff(wantOld, got); d != "" {
 			t.Errorf("RotateRefreshToken old token (-want +got):\n%s", d)
@@ -74,7 +76,7 @@ func testRefreshTokens(t *testing.T, open Opener) {
 			t.Errorf("authorization LastUsedAt = %v, want the rotation time %v", a.LastUsedAt, at(time.Hour))
 		}
 
-		got, err = s.RotateRefreshToken(ctx, old.Hash, late, at(2*time.Hour))
+		got, err = s.RotateRefreshToken(ctx, old.Hash, late, at(2*time.Hour), ev)
 		wantErr(t, "second RotateRefreshToken", err, store.ErrAlreadyUsed)
 		if d := diff(wantOld, got); d != "" {
 			t.Errorf("second RotateRefreshToken old token (-want +got):\n%s", d)
@@ -87,10 +89,23 @@ func testRefreshTokens(t *testing.T, open Opener) {
 			t.Errorf("stored old token (-want +got):\n%s", d)
 		}
 
-		_, err = s.RotateRefreshToken(ctx, store.Hash("unknown"), late, at(time.Hour))
+		_, err = s.RotateRefreshToken(ctx, store.Hash("unknown"), late, at(time.Hour), ev)
 		wantErr(t, "RotateRefreshToken unknown", err, store.ErrNotFound)
 		_, err = s.GetRefreshToken(ctx, late.Hash)
 		wantErr(t, "GetRefreshToken successor of unknown", err, store.ErrNotFound)
+
+		// The event went in with the one rotation that succeeded, stamped
+		// with its time; the refused ones stored none.
+		evs, err := s.ListAuditEvents(ctx, store.AuditQuery{})
+		wantErr(t, "ListAuditEvents", err, nil)
+		want := ev
+		want.At = at(time.Hour)
+		if len(evs) == 1 {
+			want.ID = evs[0].ID
+		}
+		if d := diff([]store.AuditEvent{want}, evs); d != "" {
+			t.Errorf("audit trail after the rotations (-want +got):\n%s", d)
+		}
 	})
 
 	// A successor whose hash is taken fails the whole rotation: the old
@@ -101,7 +116,7 @@ func testRefreshTokens(t *testing.T, open Opener) {
 		old, taken := refreshToken("old"), refreshToken("taken")
 		wantErr(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, old), nil)
 		wantErr(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, taken), nil)
-		_, err := s.RotateRefreshToken(ctx, old.Hash, taken, at(time.Hour))
+		_, err := s.RotateRefreshToken(ctx, old.Hash, taken, at(time.Hour), store.AuditEvent{})
 		wantErr(t, "RotateRefreshToken onto taken hash", err, store.ErrConflict)
 		got, err := s.GetRefreshToken(ctx, old.Hash)
 		wantErr(t, "GetRefreshToken old", err, nil)
@@ -124,7 +139,7 @@ func testRefreshTokens(t *testing.T, open Opener) {
 		got := make([]store.RefreshToken, racers)
 		errs := race(racers, func(i int) error {
 			var err error
-			got[i], err = s.RotateRefreshToken(ctx, old.Hash, nexts[i], at(time.Duration(i+1)*time.Second))
+			got[i], err = s.RotateRefreshToken(ctx, old.Hash, nexts[i], at(time.Duration(i+1)*time.Second), store.AuditEvent{})
 			return err
 		})
 		won, lost, other := tally(errs, store.ErrAlreadyUsed)

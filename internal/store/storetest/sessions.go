@@ -39,6 +39,7 @@ func testAuditEvents(t *testing.T, open Opener) {
 		{At: at(0), Type: "authorization.ended", UserID: "u1", ClientID: "c1", AuthorizationID: "a1", Detail: "refresh_token_reuse"},
 		{At: at(time.Minute), Type: "authorization.ended", UserID: "u2", ClientID: "c1", AuthorizationID: "a2", Detail: "user_revoked"},
 		{At: at(2 * time.Minute), Type: "authorization.ended", UserID: "u1", ClientID: "c2", AuthorizationID: "a3", Detail: "expired"},
+		{At: at(3 * time.Minute), Type: "signin.failed", UserID: "u1", Detail: "consent", Address: "192.0.2.7"},
 	}
 	var last int64
 	for i := range evs {
@@ -55,9 +56,16 @@ func testAuditEvents(t *testing.T, open Opener) {
 		want []store.AuditEvent
 	}{
 		{"all", store.AuditQuery{}, evs},
-		{"by user", store.AuditQuery{UserID: "u1"}, []store.AuditEvent{evs[0], evs[2]}},
+		{"by user", store.AuditQuery{UserID: "u1"}, []store.AuditEvent{evs[0], evs[2], evs[3]}},
+		{"by client", store.AuditQuery{ClientID: "c1"}, evs[:2]},
 		{"by authorization", store.AuditQuery{AuthorizationID: "a2"}, evs[1:2]},
+		{"by type", store.AuditQuery{Type: "signin.failed"}, evs[3:]},
 		{"since", store.AuditQuery{Since: at(time.Minute)}, evs[1:]},
+		{"before", store.AuditQuery{Before: at(2 * time.Minute)}, evs[:2]},
+		{"window", store.AuditQuery{Since: at(time.Minute), Before: at(3 * time.Minute)}, evs[1:3]},
+		{"after id", store.AuditQuery{AfterID: evs[1].ID}, evs[2:]},
+		{"after id, limit", store.AuditQuery{AfterID: evs[0].ID, Limit: 2}, evs[1:3]},
+		{"user and type", store.AuditQuery{UserID: "u1", Type: "authorization.ended"}, []store.AuditEvent{evs[0], evs[2]}},
 		{"limit", store.AuditQuery{Limit: 1}, evs[:1]},
 		{"no match", store.AuditQuery{UserID: "u9"}, nil},
 	}
