@@ -588,6 +588,9 @@ func TestKubernetesManifest(t *testing.T) {
 		!strings.HasPrefix(serve.flags["base-url"], "https://") || serve.flags["addr"] != ":8080" {
 		t.Errorf("Deployment runs %s %v: want serve --addr :8080 --migrate=off --production --behind-tls-proxy --base-url https://...", serve.cmd, serve.flags)
 	}
+	if !strings.HasPrefix(serve.flags["key-encryption-key-file"], "/run/secrets/") {
+		t.Errorf("Deployment runs serve %v: want the signing keys encrypted at rest (--key-encryption-key-file /run/secrets/...)", serve.flags)
+	}
 	if job := smartlaunch(kinds["Job"][0]); job.cmd != "migrate" {
 		t.Errorf("the Job runs %s, want migrate", job.cmd)
 	}
@@ -595,7 +598,7 @@ func TestKubernetesManifest(t *testing.T) {
 		"replicas: 2", "runAsNonRoot: true", "readOnlyRootFilesystem: true", `drop: ["ALL"]`,
 		"allowPrivilegeEscalation: false", "livenessProbe:", "readinessProbe:", "path: /healthz", "path: /readyz",
 		"containerPort: 8080", "name: SMARTLAUNCH_DATABASE_URL_FILE", "secretName: smartlaunch-database",
-		"runAsUser: " + dockerUser(t),
+		"secretName: smartlaunch-key-encryption", "runAsUser: " + dockerUser(t),
 	} {
 		if !strings.Contains(dep, want) {
 			t.Errorf("Deployment lacks %q", want)

@@ -81,7 +81,8 @@ func keyEncryption(file string) (*keys.Encryption, error) {
 // keysList prints the signing keys, oldest first, each with its state:
 // next (published, signs from SIGNS-FROM), signing, retiring (published
 // and verifying until VERIFIES-UNTIL, once a server has recorded it) or
-// retired; and whether it is encrypted at rest. It needs no secret: it
+// retired (SIGNS-FROM "never" for a next key withdrawn by "keys rotate
+// --now"); and whether it is encrypted at rest. It needs no secret: it
 // reads no private key.
 func keysList(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
 	fs := flag.NewFlagSet("keys list", flag.ContinueOnError)
@@ -112,7 +113,11 @@ func keysList(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writ
 		if k.Encrypted {
 			atRest = "encrypted"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, k.State, stamp(k.ActivatesAt), until, atRest)
+		from := stamp(k.ActivatesAt)
+		if k.Withdrawn {
+			from = "never"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, k.State, from, until, atRest)
 	}
 	return w.Flush()
 }
@@ -123,9 +128,11 @@ func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // published at once and signs after --publish-ahead, as a scheduled
 // rotation brought forward (an algorithm with a next key already
 // published gets none); with --now the new keys sign at once, for a key
-// that may have leaked. Running servers sign with them within their
-// janitor's interval (10 s) and verify them at once; tokens signed with
-// the old keys stay valid until they expire. With a key-encryption secret
+// that may have leaked (keys.Set.Rotate): next keys already published are
+// withdrawn, and the old keys retire once the tokens they signed have
+// expired. Running servers sign with the new keys within their janitor's
+// interval (10 s) and verify them at once; tokens signed with the old
+// keys stay valid until they expire. With a key-encryption secret
 // configured on the servers, give it here too: it is checked against the
 // stored keys, and the new keys are stored encrypted.
 func keysRotate(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
@@ -165,7 +172,10 @@ func keysRotate(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Wr
 	if err != nil {
 		return fmt.Errorf("keys rotate: %w", err)
 	}
-	if len(created) < 2 {
+	if *now {
+		fmt.Fprintln(stdout, "next keys published before are withdrawn: they never sign; the old keys retire the servers' --access-token-ttl plus 5 min from now")
+		fmt.Fprintln(stdout, "restart every server: the cookie, DPoP-nonce and paging-link secrets are derived from the new RSA key at start")
+	} else if len(created) < 2 {
 		fmt.Fprintln(stdout, "an algorithm with a next key already published keeps it (see \"smartlaunch keys list\"; --now adds one that signs at once)")
 	}
 	fmt.Fprintln(stdout, "running servers publish the new keys within 10 s; tokens signed with the old keys stay valid until they expire")

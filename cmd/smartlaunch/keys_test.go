@@ -27,6 +27,21 @@ func keysTable(t *testing.T, data string) [][]string {
 	return rows
 }
 
+// matchFrom reports whether the SIGNS-FROM values got match want: "never"
+// for never, "t" for a time.
+func matchFrom(got, want string) bool {
+	g, w := strings.Fields(got), strings.Fields(want)
+	if len(g) != len(w) {
+		return false
+	}
+	for i := range g {
+		if (w[i] == "never") != (g[i] == "never") {
+			return false
+		}
+	}
+	return true
+}
+
 // column returns column i of every row.
 func column(rows [][]string, i int) string {
 	var out []string
@@ -38,8 +53,9 @@ func column(rows [][]string, i int) string {
 
 // TestKeysRotate: "keys rotate" publishes a next key of each algorithm
 // that signs a day later, once; "keys rotate --now" adds keys that sign at
-// once, and the old ones retire; "keys list" shows each key's state. A
-// running server keeps accepting the tokens it signed before.
+// once, withdraws the next keys (retired, never signing) and the old ones
+// retire; "keys list" shows each key's state. A running server keeps
+// accepting the tokens it signed before.
 func TestKeysRotate(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	base, stop := startServe(t, data)
@@ -57,11 +73,14 @@ func TestKeysRotate(t *testing.T) {
 		name   string
 		args   []string // of keys rotate; nil: none run
 		states string   // the STATE column, oldest key first
+		// from is the SIGNS-FROM column of the keys beyond the first two
+		// ("never" for a withdrawn key, "t" for a time); "" for any.
+		from string
 	}{
-		{"before", nil, "signing signing"},
-		{"rotate", []string{}, "signing signing next next"},
-		{"rotate again: the next keys stay", []string{}, "signing signing next next"},
-		{"rotate --now", []string{"--now"}, "retiring retiring next next signing signing"},
+		{"before", nil, "signing signing", ""},
+		{"rotate", []string{}, "signing signing next next", "t t"},
+		{"rotate again: the next keys stay", []string{}, "signing signing next next", "t t"},
+		{"rotate --now", []string{"--now"}, "retiring retiring retired retired signing signing", "never never t t"},
 	}
 	for _, tt := range tests {
 		if tt.args != nil {
@@ -73,6 +92,9 @@ func TestKeysRotate(t *testing.T) {
 		rows := keysTable(t, data)
 		if got := column(rows, 2); got != tt.states {
 			t.Errorf("%s: states %q, want %q", tt.name, got, tt.states)
+		}
+		if got := column(rows[min(2, len(rows)):], 3); tt.from != "" && !matchFrom(got, tt.from) {
+			t.Errorf("%s: SIGNS-FROM %q, want %q", tt.name, got, tt.from)
 		}
 		if got := column(rows, 5); strings.Contains(got, "encrypted") {
 			t.Errorf("%s: keys encrypted without a secret: %s", tt.name, got)

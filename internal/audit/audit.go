@@ -10,9 +10,10 @@ import (
 
 // Recorder writes audit events. A nil *Recorder records nothing.
 type Recorder struct {
-	st     store.AuditEvents
-	logger *slog.Logger
-	now    func() time.Time
+	st       store.AuditEvents
+	logger   *slog.Logger
+	now      func() time.Time
+	throttle *throttle // nil: store every event (see SetThrottle)
 }
 
 // New returns a Recorder writing to st and logger.
@@ -29,13 +30,21 @@ func New(st store.AuditEvents, logger *slog.Logger, now func() time.Time) *Recor
 // Record stores e, stamped with the current time when e.At is zero and
 // with the address ctx carries (see WithAddress) when e.Address is empty,
 // and logs it: failures at level Warn, the rest at Info. It returns the
-// stored event (with its ID) or, when storing failed, e as given; the
-// failure is logged, never returned.
+// stored event (with its ID) or, when storing failed or a Throttle
+// suppressed it (see SetThrottle), e as given; the failure is logged,
+// never returned.
 func (r *Recorder) Record(ctx context.Context, e store.AuditEvent) store.AuditEvent {
 	if r == nil {
 		return e
 	}
 	e = r.Prepare(ctx, e)
+	if v, ok := r.throttled(e); ok {
+		r.logVerdict(ctx, v)
+		if !v.store {
+			return e
+		}
+		e.Detail = withSuppressed(e.Detail, v.carried)
+	}
 	stored, err := r.st.AppendAuditEvent(context.WithoutCancel(ctx), e)
 	if err != nil {
 		r.logger.ErrorContext(ctx, "audit: store event", "type", e.Type, "err", err)

@@ -1,7 +1,9 @@
 package audit
 
 // The kinds of security event, stored as store.AuditEvent.Type. Each
-// says what Detail holds.
+// says what Detail holds. The Detail of ClientAuthFailed, SignInFailed
+// and SignInLimited may end in "; suppressed=N", the number of earlier
+// such events a Throttle did not store (see SplitSuppressed).
 const (
 	// SignInSucceeded: a person signed in; Detail is the form (see the
 	// Form constants). UserID is theirs.

@@ -189,7 +189,11 @@ func Resource(e store.AuditEvent, base string) AuditEvent {
 			ent.Type = &Coding{System: entityType, Code: "2", Display: "System Object"}
 		}
 		if k.detail != "" && e.Detail != "" {
-			ent.Detail = []EntityDetail{{Type: k.detail, ValueString: e.Detail}}
+			detail, suppressed := SplitSuppressed(e.Detail)
+			ent.Detail = []EntityDetail{{Type: k.detail, ValueString: detail}}
+			if suppressed > 0 {
+				ent.Detail = append(ent.Detail, EntityDetail{Type: "suppressed", ValueString: strconv.Itoa(suppressed)})
+			}
 		}
 		ae.Entity = []Entity{ent}
 	}

@@ -200,6 +200,9 @@ func auditDate(q *store.AuditQuery, v string) error {
 		before = hi.Add(time.Microsecond)
 	case "lt":
 		before = lo
+		if before.IsZero() { // the zero time means no bound: year 1 holds no events anyway
+			before = lo.Add(time.Microsecond)
+		}
 	default:
 		return invalid("date: the prefix must be eq, ge, gt, le or lt")
 	}

@@ -87,7 +87,7 @@ type (
 const oauthURIsExtension = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 
 // capabilityStatement encodes the server's CapabilityStatement once.
-func capabilityStatement(d *definitions, base string, o OAuthURIs, now time.Time) []byte {
+func capabilityStatement(d *definitions, base string, o OAuthURIs, now time.Time, auditEvents bool) []byte {
 	var oauth []extension
 	for _, u := range []struct{ name, uri string }{
 		{"authorize", o.Authorize}, {"token", o.Token}, {"revoke", o.Revoke},
@@ -118,12 +118,26 @@ func capabilityStatement(d *definitions, base string, o OAuthURIs, now time.Time
 			Interaction: []capInteraction{{"transaction"}, {"batch"}, {"search-system"}, {"history-system"}},
 		}},
 	}
+	if auditEvents {
+		cs.Rest[0].Resource = append(cs.Rest[0].Resource, auditEventResource)
+	}
 	b, err := json.Marshal(cs)
 	if err != nil {
 		panic(err) // only plain strings and slices: cannot fail
 	}
 	return b
 }
+
+// auditEventResource is the audit trail as the CapabilityStatement lists
+// it: read and search only (auditEvents).
+var auditEventResource = capResource{Type: "AuditEvent",
+	Interaction: []capInteraction{{"read"}, {"search-type"}},
+	Versioning:  "no-version", ConditionalRead: "not-supported", ConditionalDelete: "not-supported",
+	SearchParam: []capSearchParam{
+		{Name: "altid", Definition: "http://hl7.org/fhir/SearchParameter/AuditEvent-altid", Type: "token"},
+		{Name: "date", Definition: "http://hl7.org/fhir/SearchParameter/AuditEvent-date", Type: "date"},
+		{Name: "subtype", Definition: "http://hl7.org/fhir/SearchParameter/AuditEvent-subtype", Type: "token"},
+	}}
 
 // capResources lists, per type, the interactions served, the supported
 // search parameters and the _include and _revinclude values accepted.

@@ -114,7 +114,15 @@ func New(cfg Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.capability = capabilityStatement(defs, s.base, cfg.OAuth, s.now())
+	if s.audit != nil {
+		// AuditEvent is the audit trail, served by auditEvents alone: to
+		// every other path (system search, compartments, includes,
+		// history, $everything, batches and transactions, the upstream in
+		// proxy mode) it is no type at all, so no other scope reaches it
+		// and nothing can write one.
+		delete(defs.types, "AuditEvent")
+	}
+	s.capability = capabilityStatement(defs, s.base, cfg.OAuth, s.now(), s.audit != nil)
 	if cfg.Upstream != nil {
 		s.proxy = newProxy(cfg.Upstream, s.capability, cfg.LinkSecret)
 	}

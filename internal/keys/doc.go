@@ -10,6 +10,10 @@
 // signing stays published and trusted until every token it signed has
 // expired, then retires. Instances sharing a store agree on one schedule:
 // the store adds a next key atomically, so only one instance creates it.
+// After a leak, Rotate(immediately) puts new keys in charge at once,
+// withdraws the next keys already published, and cuts the old keys' life
+// short to the tokens they signed (and moves DeriveSecret's seed). Once a
+// key is encrypted at rest, a key in the clear is refused, not adopted.
 //
 // It is imported by internal/oauth, internal/server and cmd/smartlaunch,
 // and imports only internal/store and go-jose.

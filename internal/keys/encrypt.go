@@ -38,6 +38,12 @@ var (
 	// ErrWrongSecret: the secret given does not open a stored key (or the
 	// stored bytes were altered).
 	ErrWrongSecret = errors.New("keys: the key-encryption secret does not open the stored signing keys (wrong secret, or altered key)")
+	// ErrPlaintextKey: a key is stored in the clear beside encrypted ones.
+	// Keys are in the clear only before encryption is turned on, and are
+	// then all encrypted in one step: this one was written by something
+	// else (a server without the secret, or someone who could write the
+	// database, planting a key), so it is refused, not encrypted.
+	ErrPlaintextKey = errors.New("keys: a signing key is stored in the clear beside encrypted ones: refused (find out who wrote it)")
 )
 
 // Encryption encrypts private keys at rest with AES-256-GCM, under a key
@@ -108,31 +114,34 @@ func (e *Encryption) open(sk store.SigningKey) ([]byte, error) {
 // isSealed reports whether stored private key bytes are encrypted.
 func isSealed(b []byte) bool { return bytes.HasPrefix(b, []byte(sealedFamily)) }
 
-// encryptStored encrypts, when the Set has a secret, every key of stored
-// that is in the clear, in place (a compare-and-swap, so instances doing
-// it at once agree), and returns how many it encrypted. The caller has
-// opened every key of stored already.
-func (s *Set) encryptStored(ctx context.Context, stored []store.SigningKey) (int, error) {
+// encryptStored encrypts, when the Set has a secret, the keys of stored
+// that are in the clear, all in one compare-and-swap (so that the store
+// never holds clear keys beside encrypted ones, and instances doing it at
+// once agree), and reports whether the store changed (or another instance
+// changed it first). The caller has opened every key of stored already:
+// they are all in the clear, or all encrypted.
+func (s *Set) encryptStored(ctx context.Context, stored []store.SigningKey) (bool, error) {
 	if s.opts.Encryption == nil {
-		return 0, nil
+		return false, nil
 	}
-	n := 0
+	var rs []store.PrivateKeyReplacement
 	for _, sk := range stored {
 		if isSealed(sk.PrivateKey) {
 			continue
 		}
 		sealed, err := s.opts.Encryption.seal(sk.ID, sk.PrivateKey)
 		if err != nil {
-			return n, err
+			return false, err
 		}
-		err = s.st.ReplacePrivateKey(ctx, sk.ID, sk.PrivateKey, sealed)
-		switch {
-		case err == nil:
-			n++
-		case errors.Is(err, store.ErrConflict): // another instance encrypted it first
-		default:
-			return n, fmt.Errorf("keys: encrypt key %s at rest: %w", sk.ID, err)
-		}
+		rs = append(rs, store.PrivateKeyReplacement{ID: sk.ID, Old: sk.PrivateKey, New: sealed})
 	}
-	return n, nil
+	if len(rs) == 0 {
+		return false, nil
+	}
+	switch err := s.st.ReplacePrivateKeys(ctx, rs); {
+	case err == nil, errors.Is(err, store.ErrConflict): // ErrConflict: another instance encrypted them first
+		return true, nil
+	default:
+		return false, fmt.Errorf("keys: encrypt the keys at rest: %w", err)
+	}
 }

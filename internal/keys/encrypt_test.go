@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/store/sqlite"
@@ -227,7 +230,8 @@ func TestSealedKeyBoundToID(t *testing.T) {
 	enc := encryption(t, secretA)
 	_, db := openSetWith(t, Options{Encryption: enc})
 	ks := storedKeys(t, db)
-	if err := db.ReplacePrivateKey(t.Context(), ks[1].ID, ks[1].PrivateKey, ks[0].PrivateKey); err != nil {
+	if err := db.ReplacePrivateKeys(t.Context(), []store.PrivateKeyReplacement{
+		{ID: ks[1].ID, Old: ks[1].PrivateKey, New: ks[0].PrivateKey}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Open(t.Context(), db, Options{Encryption: enc}); !errors.Is(err, ErrWrongSecret) {
@@ -238,5 +242,44 @@ func TestSealedKeyBoundToID(t *testing.T) {
 func TestNewEncryptionShortSecret(t *testing.T) {
 	if _, err := NewEncryption([]byte(strings.Repeat("x", MinSecretLength-1))); err == nil {
 		t.Error("NewEncryption took a secret shorter than MinSecretLength")
+	}
+}
+
+// TestPlaintextKeyBesideEncryptedRefused: once the keys are encrypted, a
+// key in the clear — planted by someone able to write the database — is
+// refused with an error naming it: not loaded, not encrypted, no key
+// written; the instances keep signing with the keys they had read.
+func TestPlaintextKeyBesideEncryptedRefused(t *testing.T) {
+	c := newClock()
+	opts := Options{Now: c.Now, Encryption: encryption(t, secretA), RotateEvery: day}
+	s, db := openSetWith(t, opts)
+	signing := signingKID(s, AccessTokenAlgorithm)
+	planter := &Set{opts: Options{Now: c.Now}.withDefaults()}
+	c.Advance(time.Second)
+	planted, err := planter.generate(AccessTokenAlgorithm, c.Now(), c.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateKey(t.Context(), planted); err != nil {
+		t.Fatal(err)
+	}
+	before := storedKeys(t, db)
+	c.Advance(day) // Maintain would rotate
+	for name, call := range map[string]func() error{
+		"Open":     func() error { _, err := Open(t.Context(), db, opts); return err },
+		"Reload":   func() error { return s.Reload(t.Context()) },
+		"Maintain": func() error { _, err := s.Maintain(t.Context()); return err },
+		"Rotate":   func() error { _, err := s.Rotate(t.Context(), true); return err },
+	} {
+		err := call()
+		if !errors.Is(err, ErrPlaintextKey) || !strings.Contains(err.Error(), planted.ID) {
+			t.Errorf("%s = %v, want ErrPlaintextKey naming key %s", name, err, planted.ID)
+		}
+	}
+	if d := cmp.Diff(before, storedKeys(t, db)); d != "" {
+		t.Errorf("keys written after the refusal (-before +after):\n%s", d)
+	}
+	if kid := signingKID(s, AccessTokenAlgorithm); kid != signing {
+		t.Errorf("the instance signs with %s, want still %s", kid, signing)
 	}
 }

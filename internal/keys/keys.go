@@ -2,6 +2,7 @@ package keys
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/hkdf"
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,7 +44,10 @@ type Set struct {
 	opts Options
 	ring atomic.Pointer[ring]
 
-	mu         sync.Mutex // serializes reloads on a miss
+	// mu serializes the readings stored in ring after Open (each lists
+	// the keys and stores the result while holding it), so that a reading
+	// never replaces a newer one; and the reloads on a miss.
+	mu         sync.Mutex
 	lastReload time.Time
 }
 
@@ -52,7 +57,7 @@ type ring struct {
 	byID      map[string]*key // the keys not retired when read
 	byAlg     map[jose.SignatureAlgorithm][]*key
 	published []*key // byID's keys, oldest first
-	secret    []byte // the source of DeriveSecret
+	secret    []byte // the source of DeriveSecret: see seed
 }
 
 type key struct {
@@ -63,16 +68,19 @@ type key struct {
 	stored []byte // as stored: der, or der sealed
 
 	activatesAt time.Time
-	retiresAt   time.Time // zero: not yet known
+	// retiresAt is the earlier of the stored retirement and the one the
+	// schedule gives (Options.retirement); zero while neither is known.
+	retiresAt time.Time
 }
 
 // Open reads the keys from st and returns them as a Set following opts.
 // A stored key opts.Encryption cannot open (or, without it, any encrypted
-// key) fails Open, and nothing is written: a wrong secret never leads to
-// new keys. Otherwise Open creates and stores a key of each algorithm
-// that has none, signing at once, so a fresh store gets its keys on first
-// start and keeps them across restarts; and with opts.Encryption it
-// encrypts the keys still stored in the clear.
+// key), or a key in the clear beside encrypted ones (ErrPlaintextKey),
+// fails Open, and nothing is written: a wrong secret never leads to new
+// keys. Otherwise, with opts.Encryption, Open encrypts the keys still
+// stored in the clear, all at once; and it creates and stores a key of
+// each algorithm that has none, signing at once, so a fresh store gets its
+// keys on first start and keeps them across restarts.
 func Open(ctx context.Context, st store.Keys, opts Options) (*Set, error) {
 	s := &Set{st: st, opts: opts.withDefaults()}
 	stored, err := st.ListKeys(ctx)
@@ -80,6 +88,11 @@ func Open(ctx context.Context, st store.Keys, opts Options) (*Set, error) {
 		return nil, fmt.Errorf("keys: list: %w", err)
 	}
 	first, err := s.newRing(stored, nil)
+	if err != nil {
+		return nil, err
+	}
+	// Encrypted before a key is added: never a sealed key beside clear ones.
+	sealed, err := s.encryptStored(ctx, stored)
 	if err != nil {
 		return nil, err
 	}
@@ -98,11 +111,7 @@ func Open(ctx context.Context, st store.Keys, opts Options) (*Set, error) {
 		}
 		created = true
 	}
-	sealed, err := s.encryptStored(ctx, stored)
-	if err != nil {
-		return nil, err
-	}
-	if created || sealed > 0 {
+	if created || sealed {
 		// Another process may have created keys at the same moment: read back.
 		if stored, err = st.ListKeys(ctx); err != nil {
 			return nil, fmt.Errorf("keys: list: %w", err)
@@ -126,6 +135,13 @@ func Load(ctx context.Context, st store.Keys, now time.Time) (*Set, error) {
 // Reload reads the stored keys again: keys another instance created are
 // published and verify from now on, and sign once they activate.
 func (s *Set) Reload(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reloadLocked(ctx)
+}
+
+// reloadLocked is Reload, with s.mu held.
+func (s *Set) reloadLocked(ctx context.Context) error {
 	stored, err := s.st.ListKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("keys: list: %w", err)
@@ -140,11 +156,16 @@ func (s *Set) Reload(ctx context.Context) error {
 
 // newRing parses stored keys, oldest first, reusing the keys of prev
 // (which may be nil) whose stored bytes are unchanged. Every key is
-// opened, retired ones too: a key that cannot be is an error.
+// opened, retired ones too: a key that cannot be is an error, and so is a
+// key in the clear once any key is encrypted (ErrPlaintextKey).
 func (s *Set) newRing(stored []store.SigningKey, prev *ring) (*ring, error) {
 	r := &ring{all: map[string]*key{}, byID: map[string]*key{}, byAlg: map[jose.SignatureAlgorithm][]*key{}}
 	statuses := Describe(stored, s.opts.Now())
+	anySealed := slices.ContainsFunc(stored, func(sk store.SigningKey) bool { return isSealed(sk.PrivateKey) })
 	for i, sk := range stored {
+		if anySealed && !isSealed(sk.PrivateKey) {
+			return nil, fmt.Errorf("%w (key %s)", ErrPlaintextKey, sk.ID)
+		}
 		var k *key
 		if p := prevKey(prev, sk); p != nil {
 			c := *p
@@ -157,10 +178,10 @@ func (s *Set) newRing(stored []store.SigningKey, prev *ring) (*ring, error) {
 		}
 		st := statuses[i]
 		k.activatesAt, k.retiresAt = st.ActivatesAt, sk.RetiresAt
-		r.all[k.id] = k
-		if k.alg == IDTokenAlgorithm && r.secret == nil {
-			r.secret = k.der
+		if at := s.opts.retirement(st); !at.IsZero() && (k.retiresAt.IsZero() || at.Before(k.retiresAt)) {
+			k.retiresAt = at
 		}
+		r.all[k.id] = k
 		if st.State == StateRetired {
 			continue
 		}
@@ -172,7 +193,32 @@ func (s *Set) newRing(stored []store.SigningKey, prev *ring) (*ring, error) {
 			r.byAlg[k.alg] = append(r.byAlg[k.alg], k)
 		}
 	}
+	if id := seed(stored); id != "" {
+		r.secret = r.all[id].der
+	}
 	return r, nil
+}
+
+// seed returns the ID of the key DeriveSecret derives from: the newest
+// RSA key that signed from its creation — the first one, or the last made
+// by "keys rotate --now" — so that scheduled rotations leave the derived
+// secrets alone while a rotation after a leak replaces them too. Keys
+// stored before activation times existed (none has one) leave the oldest
+// RSA key the seed, as it always was.
+func seed(stored []store.SigningKey) string {
+	oldest, fresh := "", ""
+	for _, sk := range stored {
+		if sk.Algorithm != string(IDTokenAlgorithm) {
+			continue
+		}
+		if oldest == "" {
+			oldest = sk.ID
+		}
+		if !sk.ActivatesAt.IsZero() && sk.ActivatesAt.Equal(sk.CreatedAt) {
+			fresh = sk.ID
+		}
+	}
+	return cmp.Or(fresh, oldest)
 }
 
 // prevKey returns the key of prev stored as sk, unchanged, or nil.
@@ -216,7 +262,7 @@ func (s *Set) reloadOnMiss() bool {
 	s.lastReload = time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	return s.Reload(ctx) == nil
+	return s.reloadLocked(ctx) == nil
 }
 
 func hasAlg(ks []store.SigningKey, alg jose.SignatureAlgorithm) bool {
@@ -315,9 +361,12 @@ func (s *Set) JWKS() jose.JSONWebKeySet {
 }
 
 // DeriveSecret returns a 32-byte secret for purpose, derived with HKDF
-// (RFC 5869) from the oldest RSA private key: a stable key for MACs such as
-// browser-binding cookies that needs no storage of its own. It does not
-// change with rotations: retired keys stay in the store.
+// (RFC 5869) from an RSA private key (see seed): a stable key for MACs
+// such as browser-binding cookies that needs no storage of its own. It
+// does not change with scheduled rotations (retired keys stay in the
+// store), only with "keys rotate --now", whose new RSA key seeds it from
+// then on: a leaked key must not keep giving the derived secrets away.
+// Instances sharing a store derive the same secret from the same keys.
 func (s *Set) DeriveSecret(purpose string) ([]byte, error) {
 	b, err := hkdf.Key(sha256.New, s.ring.Load().secret, nil, "smartlaunch "+purpose, 32)
 	if err != nil {

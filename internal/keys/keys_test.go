@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/store/sqlite"
 )
 
@@ -169,7 +170,8 @@ func signingKID(s *Set, alg jose.SignatureAlgorithm) string {
 // instances. After a rotation that signs at once ("keys rotate --now"),
 // tokens signed before it still verify on both; the instance that reloads
 // signs with the new key, and the other verifies those tokens at once,
-// reloading on the unknown key by itself.
+// reloading on the unknown key by itself; both derive their secrets from
+// the new RSA key.
 func TestRotationAcrossInstances(t *testing.T) {
 	ctx := context.Background()
 	clock := newClock()
@@ -210,7 +212,70 @@ func TestRotationAcrossInstances(t *testing.T) {
 	if n := len(b.JWKS().Keys); n != 4 {
 		t.Errorf("B's JWKS has %d keys after the rotation, want 4 (old and new of each algorithm)", n)
 	}
-	if secret, _ := a.DeriveSecret("cookie"); string(secret) != string(oldSecret) {
-		t.Error("DeriveSecret changed with the rotation: cookies would break")
+	// The old keys may have leaked: the derived secrets move to the new
+	// RSA key, the same on every instance.
+	newSecret, _ := a.DeriveSecret("cookie")
+	if string(newSecret) == string(oldSecret) {
+		t.Error("DeriveSecret still derives from the old key after a rotation that signs at once")
+	}
+	if secret, _ := b.DeriveSecret("cookie"); string(secret) != string(newSecret) {
+		t.Error("instances derive different secrets after the rotation")
+	}
+}
+
+// hookStore is a store that runs hook, once, right after a ListKeys has
+// read the keys, before returning them.
+type hookStore struct {
+	store.Keys
+	hook func()
+}
+
+func (h *hookStore) ListKeys(ctx context.Context) ([]store.SigningKey, error) {
+	ks, err := h.Keys.ListKeys(ctx)
+	if f := h.hook; f != nil {
+		h.hook = nil
+		f()
+	}
+	return ks, err
+}
+
+// TestMaintainKeepsNewerReading: while Maintain runs on what it read,
+// another instance rotates at once and a token signed with its new key
+// makes this one reload on the unknown kid. Maintain must not then store
+// its older reading: the instance would go back to signing with the old
+// key until the next run.
+func TestMaintainKeepsNewerReading(t *testing.T) {
+	ctx := t.Context()
+	c := newClock()
+	db := openDB(t)
+	hs := &hookStore{Keys: db}
+	s, err := Open(ctx, hs, Options{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(ctx, db, Options{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(time.Second)
+	hs.hook = func() {
+		created, err := other.Rotate(ctx, true)
+		if err != nil || len(created) != 2 {
+			t.Fatalf("Rotate = %v, %v", created, err)
+		}
+		tok, err := other.SignAccessToken(map[string]string{"sub": "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Verify(tok, AccessTokenType); err != nil {
+			t.Fatalf("a token of the new key (reload on the unknown kid): %v", err)
+		}
+	}
+	maintain(t, s)
+	if hs.hook != nil {
+		t.Fatal("the hook did not run")
+	}
+	if got, want := signingKID(s, AccessTokenAlgorithm), signingKID(other, AccessTokenAlgorithm); got != want {
+		t.Errorf("after Maintain the instance signs with %s, want the new key %s it had reloaded", got, want)
 	}
 }

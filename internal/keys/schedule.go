@@ -95,6 +95,9 @@ type Status struct {
 	// RetiresAt is as stored: zero until recorded.
 	RetiresAt time.Time
 	State     State
+	// Withdrawn reports a key that retires before it ever signs: a next
+	// key that "keys rotate --now" replaced. It is retired at all times.
+	Withdrawn bool
 	// Encrypted reports whether the private key is encrypted at rest.
 	Encrypted bool
 }
@@ -103,6 +106,7 @@ type Status struct {
 // Of each algorithm, keys take turns in the order they activate (ties by
 // creation, then ID): the last to have activated signs, those after it are
 // next, those before it are retiring or, past their RetiresAt, retired.
+// Withdrawn keys (a RetiresAt not after the activation) take no turn.
 func Describe(stored []store.SigningKey, now time.Time) []Status {
 	out := make([]Status, len(stored))
 	for i, k := range stored {
@@ -111,9 +115,14 @@ func Describe(stored []store.SigningKey, now time.Time) []Status {
 		if out[i].ActivatesAt.IsZero() {
 			out[i].ActivatesAt = k.CreatedAt
 		}
+		out[i].Withdrawn = !k.RetiresAt.IsZero() && !k.RetiresAt.After(out[i].ActivatesAt)
 	}
 	byAlg := map[string][]*Status{}
 	for _, st := range activationOrder(out) {
+		if st.Withdrawn {
+			st.State = StateRetired
+			continue
+		}
 		byAlg[st.Algorithm] = append(byAlg[st.Algorithm], st)
 	}
 	for _, ks := range byAlg {
@@ -155,37 +164,48 @@ func activationOrder(sts []Status) []*Status {
 	return ps
 }
 
+// retirement is when the key of st retires by the schedule: when its
+// successor activates, plus MaxTokenLifetime and RetirementMargin; zero
+// while it has no successor.
+func (o Options) retirement(st Status) time.Time {
+	if st.SupersededAt.IsZero() {
+		return time.Time{}
+	}
+	return st.SupersededAt.Add(o.MaxTokenLifetime + RetirementMargin)
+}
+
 // Maintain runs the key schedule once, as the janitor of every instance
-// does: it records when each superseded key retires (when its successor
-// activates, plus MaxTokenLifetime and RetirementMargin); with a secret,
-// encrypts keys still stored in the clear; with RotateEvery set, creates
-// and publishes the next key of each algorithm PublishAhead before its
-// signing key has signed for RotateEvery (of instances doing this at once,
-// one creates it: store.Keys.CreateNextKey); and reloads. It returns the
-// IDs of the keys it created. Keys it cannot open stop it before it
-// writes anything.
+// does: it records when each superseded key retires (see retirement),
+// bringing a recorded retirement forward when a key took over earlier
+// ("keys rotate --now"); with a secret, encrypts keys still stored in the
+// clear; with RotateEvery set, creates and publishes the next key of each
+// algorithm PublishAhead before its signing key has signed for
+// RotateEvery (of instances doing this at once, one creates it:
+// store.Keys.CreateNextKey); and reloads. It returns the IDs of the keys
+// it created. Keys it cannot open stop it before it writes anything.
 func (s *Set) Maintain(ctx context.Context) ([]string, error) {
+	prev := s.ring.Load()
 	stored, err := s.st.ListKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("keys: list: %w", err)
 	}
-	r, err := s.newRing(stored, s.ring.Load())
+	r, err := s.newRing(stored, prev)
 	if err != nil {
 		return nil, err
 	}
 	now := s.opts.Now()
 	changed := false
 	for _, st := range Describe(stored, now) {
-		if !st.RetiresAt.IsZero() || st.SupersededAt.IsZero() {
+		at := s.opts.retirement(st)
+		if st.State == StateRetired || at.IsZero() || (!st.RetiresAt.IsZero() && !at.Before(st.RetiresAt)) {
 			continue
 		}
-		at := st.SupersededAt.Add(s.opts.MaxTokenLifetime + RetirementMargin)
 		if err := s.st.SetKeyRetirement(ctx, st.ID, at); err != nil {
 			return nil, fmt.Errorf("keys: record when key %s retires: %w", st.ID, err)
 		}
 		changed = true
 	}
-	n, err := s.encryptStored(ctx, stored)
+	sealed, err := s.encryptStored(ctx, stored)
 	if err != nil {
 		return nil, err
 	}
@@ -193,11 +213,23 @@ func (s *Set) Maintain(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return created, err
 	}
-	if changed || n > 0 || len(created) > 0 || raced {
+	if changed || sealed || len(created) > 0 || raced {
 		return created, s.Reload(ctx)
 	}
-	s.ring.Store(r)
-	return nil, nil
+	return nil, s.publish(ctx, prev, r)
+}
+
+// publish makes r, read while prev was the Set's reading, the Set's
+// reading; unless a reload stored another one meanwhile (which may have
+// read the store before or after r did): then it reads the keys again, so
+// that the Set never goes back to an older reading.
+func (s *Set) publish(ctx context.Context, prev, r *ring) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ring.CompareAndSwap(prev, r) {
+		return nil
+	}
+	return s.reloadLocked(ctx)
 }
 
 // rotateIfDue creates the next key of each algorithm whose signing key is
@@ -252,22 +284,39 @@ func schedule(stored []store.SigningKey, alg jose.SignatureAlgorithm, now time.T
 }
 
 // Rotate adds a key of each algorithm, as "smartlaunch keys rotate" does.
-// With immediately, the new keys sign at once (after a leak: other
-// instances switch within their janitor interval, and relying parties that
-// cached the JWK Set fetch it again for the unknown kid). Otherwise each
-// is published now and signs after PublishAhead, like a scheduled
-// rotation brought forward; an algorithm that already has a next key
-// keeps it and gets none. Keys the Set cannot open stop it before it
-// writes anything. It returns the keys it created (private key bytes as
-// stored) and reloads.
+// Without immediately, each is published now and signs after PublishAhead,
+// like a scheduled rotation brought forward; an algorithm that already has
+// a next key keeps it and gets none.
+//
+// With immediately, for a key that may have leaked, the new keys sign at
+// once: other instances switch within their janitor interval, and relying
+// parties that cached the JWK Set fetch it again for the unknown kid. The
+// next keys already published (in the same store, so leaked with it) are
+// withdrawn: they retire at once, never sign, and leave the JWK Set. The
+// older keys retire MaxTokenLifetime and RetirementMargin after the new
+// ones took over, as every server's Maintain records (with its own token
+// lifetime): tokens they signed stay valid until they expire, not longer.
+// DeriveSecret is seeded by the new RSA key from then on.
+//
+// Keys the Set cannot open stop it before it writes anything; keys still
+// in the clear are encrypted first when the Set has a secret. It returns
+// the keys it created (private key bytes as stored) and reloads.
 func (s *Set) Rotate(ctx context.Context, immediately bool) ([]store.SigningKey, error) {
 	// Keys this Set cannot open (encrypted by another instance, or under
 	// another secret) stop it before it writes a key the others cannot
 	// read, or one in the clear beside encrypted ones.
-	if err := s.Reload(ctx); err != nil {
+	stored, err := s.st.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("keys: list: %w", err)
+	}
+	if _, err := s.newRing(stored, s.ring.Load()); err != nil {
+		return nil, err
+	}
+	if _, err := s.encryptStored(ctx, stored); err != nil {
 		return nil, err
 	}
 	now := s.opts.Now()
+	statuses := Describe(stored, now)
 	var created []store.SigningKey
 	for _, alg := range algorithms {
 		activates := now
@@ -278,17 +327,29 @@ func (s *Set) Rotate(ctx context.Context, immediately bool) ([]store.SigningKey,
 		if err != nil {
 			return created, err
 		}
-		if immediately {
-			err = s.st.CreateKey(ctx, k)
-		} else {
-			err = s.st.CreateNextKey(ctx, k, now)
+		if !immediately {
+			switch err := s.st.CreateNextKey(ctx, k, now); {
+			case err == nil:
+				created = append(created, k)
+			case errors.Is(err, store.ErrConflict): // a next key is already published
+			default:
+				return created, fmt.Errorf("keys: store new key: %w", err)
+			}
+			continue
 		}
-		switch {
-		case err == nil:
-			created = append(created, k)
-		case errors.Is(err, store.ErrConflict) && !immediately: // a next key is already published
-		default:
+		if err := s.st.CreateKey(ctx, k); err != nil {
 			return created, fmt.Errorf("keys: store new key: %w", err)
+		}
+		created = append(created, k)
+		// Only once the new key is stored: a withdrawn next key must not
+		// leave the signing key without a successor.
+		for _, st := range statuses {
+			if st.Algorithm != string(alg) || st.State != StateNext {
+				continue
+			}
+			if err := s.st.SetKeyRetirement(ctx, st.ID, now); err != nil {
+				return created, fmt.Errorf("keys: withdraw next key %s: %w", st.ID, err)
+			}
 		}
 	}
 	return created, s.Reload(ctx)

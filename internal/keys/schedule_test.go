@@ -41,6 +41,16 @@ func headerKID(t *testing.T, token string) string {
 	return jws.Signatures[0].Header.KeyID
 }
 
+// derive returns s.DeriveSecret("cookie").
+func derive(t *testing.T, s *Set) string {
+	t.Helper()
+	b, err := s.DeriveSecret("cookie")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func maintain(t *testing.T, s *Set) []string {
 	t.Helper()
 	created, err := s.Maintain(t.Context())
@@ -61,6 +71,7 @@ func TestScheduledRotation(t *testing.T) {
 	t0 := c.Now()
 	s, db := openSetWith(t, policy(c))
 	oldAT, oldID := signingKID(s, AccessTokenAlgorithm), signingKID(s, IDTokenAlgorithm)
+	secret := derive(t, s)
 	if got := maintain(t, s); len(got) != 0 {
 		t.Fatalf("Maintain on fresh keys created %v", got)
 	}
@@ -138,6 +149,9 @@ func TestScheduledRotation(t *testing.T) {
 	}
 	if got := maintain(t, s); len(got) != 0 {
 		t.Errorf("Maintain after the retirement created %v; the next rotation is 89 days away", got)
+	}
+	if a, b := derive(t, s), derive(t, other); a != secret || b != secret {
+		t.Error("DeriveSecret changed with a scheduled rotation")
 	}
 	stored, _ := db.ListKeys(t.Context())
 	states := map[string]State{}
@@ -267,17 +281,124 @@ func TestRotate(t *testing.T) {
 	if kid := signingKID(s, IDTokenAlgorithm); kid != now[0].ID {
 		t.Errorf("after Rotate(immediately) %s signs, want the new %s", kid, now[0].ID)
 	}
-	// The pending next key still takes over at its time.
-	c.Advance(2*time.Hour - time.Minute)
-	if kid := signingKID(s, IDTokenAlgorithm); kid != next[0].ID {
-		t.Errorf("2h later %s signs, want the published next key %s", kid, next[0].ID)
+	// The next keys published before were withdrawn: gone from the JWK
+	// Set, they hold no next rotation back, and they never sign.
+	for _, k := range next {
+		if slices.Contains(jwksKIDs(s), k.ID) {
+			t.Errorf("withdrawn next key %s is still published", k.ID)
+		}
+	}
+	later, err := s.Rotate(t.Context(), false)
+	if err != nil || len(later) != 2 {
+		t.Errorf("Rotate after the withdrawal = %v, %v; want two next keys", later, err)
+	}
+	c.Advance(2*time.Hour - time.Minute) // the withdrawn keys' time; the later ones' is a minute away
+	if kid := signingKID(s, IDTokenAlgorithm); kid != now[0].ID {
+		t.Errorf("when the withdrawn next key was due, %s signs; want still %s", kid, now[0].ID)
+	}
+}
+
+// TestRotateNowAfterLeak: the signing keys leak (with the database) while
+// the next keys are published to sign in 20 h, so the old keys were to
+// retire in 21 h 5 min. "keys rotate --now": the new keys sign at once;
+// the old keys retire MaxTokenLifetime + RetirementMargin after that, on a
+// server that recorded it and on one that has just started alike; the
+// leaked next keys never sign and leave the JWK Set at once.
+func TestRotateNowAfterLeak(t *testing.T) {
+	c := newClock()
+	t0 := c.Now()
+	s, db := openSetWith(t, policy(c))
+	k1, k1ID := signingKID(s, AccessTokenAlgorithm), signingKID(s, IDTokenAlgorithm)
+	c.Advance(89 * day)
+	k2s := maintain(t, s) // published, signs at t0+90d
+	maintain(t, s)        // records when K1 retires
+	c.Advance(4 * time.Hour)
+	want := map[string]time.Time{k1: t0.Add(90*day + time.Hour + RetirementMargin)}
+	want[k1ID] = want[k1]
+	wantRetirements(t, db, want)
+	leaked, err := s.SignAccessToken(map[string]string{"sub": "signed by K1"})
+	if err != nil || len(k2s) != 2 {
+		t.Fatal(k2s, err)
+	}
+
+	c.Advance(time.Minute)
+	leak := c.Now()
+	cli, err := Open(t.Context(), db, Options{Now: c.Now}) // smartlaunch keys rotate --now
+	if err != nil {
+		t.Fatal(err)
+	}
+	k3s, err := cli.Rotate(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started, err := Open(t.Context(), db, policy(c)) // an instance starting now, before any Maintain
+	if err != nil {
+		t.Fatal(err)
+	}
+	maintain(t, s)
+	retires := leak.Add(time.Hour + RetirementMargin)
+	want[k1], want[k1ID] = retires, retires
+	for _, k := range k2s {
+		want[k] = leak // withdrawn
+	}
+	wantRetirements(t, db, want)
+	k3 := signingKID(s, AccessTokenAlgorithm)
+	if !slices.ContainsFunc(k3s, func(k store.SigningKey) bool { return k.ID == k3 }) {
+		t.Errorf("after Maintain %s signs, want one of the new keys", k3)
+	}
+	for _, set := range []*Set{s, started} {
+		kids := jwksKIDs(set)
+		for _, k := range k2s {
+			if slices.Contains(kids, k) {
+				t.Errorf("withdrawn next key %s still published", k)
+			}
+		}
+		if !slices.Contains(kids, k1) || !slices.Contains(kids, k1ID) {
+			t.Errorf("K1 left the JWK Set before the tokens it signed expired")
+		}
+	}
+
+	c.Advance(retires.Sub(c.Now()) - time.Second)
+	for name, set := range map[string]*Set{"running": s, "started": started} {
+		if _, err := set.Verify(leaked, AccessTokenType); err != nil {
+			t.Errorf("%s instance: a token signed by K1 before the rotation, a second before it expires: %v", name, err)
+		}
+	}
+	c.Advance(time.Second)
+	for name, set := range map[string]*Set{"running": s, "started": started} {
+		if _, err := set.Verify(leaked, AccessTokenType); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s instance: K1 verifies %v after the rotation + token lifetime + margin: %v", name, retires.Sub(leak), err)
+		}
+		if kids := jwksKIDs(set); len(kids) != 2 || slices.Contains(kids, k1) {
+			t.Errorf("%s instance publishes %v, want only the 2 new keys", name, kids)
+		}
+	}
+
+	// Past the time the withdrawn keys were due: the new keys still sign.
+	c.Advance(day)
+	maintain(t, s)
+	if kid := signingKID(s, AccessTokenAlgorithm); kid != k3 {
+		t.Errorf("a day later %s signs, want still %s", kid, k3)
+	}
+	wantRetirements(t, db, want)
+}
+
+// wantRetirements fails t unless the keys of want are stored retiring at
+// their times, and the others with no retirement recorded.
+func wantRetirements(t *testing.T, st store.Keys, want map[string]time.Time) {
+	t.Helper()
+	for _, k := range storedKeys(t, st) {
+		if w := want[k.ID]; !k.RetiresAt.Equal(w) {
+			t.Errorf("key %s (%s) retires at %v, want %v", k.ID, k.Algorithm, k.RetiresAt, w)
+		}
 	}
 }
 
 // TestKeysBeforeSchedule: keys stored before activation and retirement
 // times existed (all activating at creation) follow the schedule: the
 // newest of each algorithm signs, the older retire at once (their tokens
-// expired long ago), and DeriveSecret does not change.
+// expired long ago), and DeriveSecret does not change (its seed stays the
+// oldest RSA key).
 func TestKeysBeforeSchedule(t *testing.T) {
 	c := newClock()
 	db := openDB(t)
@@ -302,8 +423,9 @@ func TestKeysBeforeSchedule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(s.JWKS().Keys); n != 6 {
-		t.Errorf("%d keys published before the first Maintain, want all 6 (retirement not yet known)", n)
+	// The schedule retires the older keys even before Maintain records it.
+	if n := len(s.JWKS().Keys); n != 2 {
+		t.Errorf("%d keys published before the first Maintain, want the 2 signing ones", n)
 	}
 	maintain(t, s)
 	stored, _ := db.ListKeys(t.Context())

@@ -295,9 +295,9 @@ func (ts timedStore) SetKeyRetirement(ctx context.Context, id string, at time.Ti
 	return ts.Store.SetKeyRetirement(ctx, id, at)
 }
 
-func (ts timedStore) ReplacePrivateKey(ctx context.Context, id string, old, next []byte) error {
-	defer ts.observe("ReplacePrivateKey", time.Now())
-	return ts.Store.ReplacePrivateKey(ctx, id, old, next)
+func (ts timedStore) ReplacePrivateKeys(ctx context.Context, rs []store.PrivateKeyReplacement) error {
+	defer ts.observe("ReplacePrivateKeys", time.Now())
+	return ts.Store.ReplacePrivateKeys(ctx, rs)
 }
 
 // Resources

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/store"
@@ -28,7 +31,7 @@ func (s *Server) authenticateClient(r *http.Request, p params) (store.Client, er
 				claimed = f.client
 			}
 		}
-		s.audit.Record(r.Context(), store.AuditEvent{Type: audit.ClientAuthFailed, ClientID: truncate(claimed, 128), Detail: reason})
+		s.audit.Record(r.Context(), store.AuditEvent{Type: audit.ClientAuthFailed, ClientID: claimedID(claimed), Detail: reason})
 	}
 	return c, err
 }
@@ -42,10 +45,19 @@ type authFailure struct {
 
 func (f *authFailure) Error() string { return f.reason }
 
-// truncate returns s cut to at most n bytes.
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+// claimedID makes a client id an unauthenticated request claimed fit to
+// store: valid UTF-8 without control characters (PostgreSQL refuses NUL),
+// at most 128 bytes, cut between characters.
+func claimedID(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+	for len(s) > 128 {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
 	}
 	return s
 }

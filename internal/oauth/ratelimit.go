@@ -38,7 +38,9 @@ func errTooManyRequests(wait time.Duration) *Error {
 func (s *Server) limitToken(r *http.Request, client store.Client) error {
 	key := client.ID
 	if client.Type == store.ClientPublic {
-		key += "\x00" + ratelimit.Client(r)
+		// Counted per network for IPv6 (a /64), like the sign-in limits:
+		// one device can take a fresh address from its /64 at will.
+		key += "\x00" + ratelimit.AddressKey(ratelimit.Client(r))
 	}
 	if wait, ok := s.tokenLimit.Allow(key); !ok {
 		return errTooManyRequests(wait)

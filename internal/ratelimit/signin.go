@@ -77,7 +77,7 @@ func NewSignIn(l SignInLimits, now func() time.Time) *SignIn {
 func (s *SignIn) Limited(addr, username string) (time.Duration, bool) {
 	var wait time.Duration
 	var refused bool
-	ip := addrKey(addr)
+	ip := AddressKey(addr)
 	for _, c := range []struct {
 		l   *Lockout
 		key string
@@ -91,7 +91,7 @@ func (s *SignIn) Limited(addr, username string) (time.Duration, bool) {
 
 // Failed counts a failed sign-in from addr as username.
 func (s *SignIn) Failed(addr, username string) {
-	ip := addrKey(addr)
+	ip := AddressKey(addr)
 	s.pair.Fail(pairKey(ip, username))
 	s.ip.Fail(ip)
 	s.account.Fail(username)
@@ -99,15 +99,15 @@ func (s *SignIn) Failed(addr, username string) {
 
 // Succeeded clears the failures of username from addr.
 func (s *SignIn) Succeeded(addr, username string) {
-	s.pair.Reset(pairKey(addrKey(addr), username))
+	s.pair.Reset(pairKey(AddressKey(addr), username))
 }
 
 // pairKey joins an address key and a username; an address has no NUL.
 func pairKey(ip, username string) string { return ip + "\x00" + username }
 
-// addrKey is the key one client address counts under: an IPv4 address
+// AddressKey is the key one client address counts under: an IPv4 address
 // itself, an IPv6 address its /64 network, anything else unchanged.
-func addrKey(addr string) string {
+func AddressKey(addr string) string {
 	a, err := netip.ParseAddr(addr)
 	if err != nil {
 		return addr

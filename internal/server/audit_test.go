@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/smartlaunch/smartlaunch/internal/audit"
+	"github.com/smartlaunch/smartlaunch/internal/demo"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
@@ -95,7 +96,7 @@ func TestAuditEventExport(t *testing.T) {
 	admin := newBackendApp(t, e, "auditor")
 	jwks, _ := json.Marshal(admin.jwks)
 	if err := e.st.CreateClient(context.Background(), store.Client{ID: "auditor", Name: "Security office",
-		Type: store.ClientConfidentialAsymmetric, Scope: "system/AuditEvent.rs system/*.rs", JWKS: string(jwks)}); err != nil {
+		Type: store.ClientConfidentialAsymmetric, Scope: "system/AuditEvent.rs system/*.cruds", JWKS: string(jwks)}); err != nil {
 		t.Fatal(err)
 	}
 	resp, body := admin.token(admin.assertion(nil), "system/AuditEvent.rs")
@@ -183,18 +184,51 @@ func TestAuditEventExport(t *testing.T) {
 	if status, b, _ := e.fhirGet(adminTok, "AuditEvent?patient=x"); status != http.StatusBadRequest || b["resourceType"] != "OperationOutcome" {
 		t.Errorf("unsupported parameter: %d %v, want 400 OperationOutcome", status, b)
 	}
-	resp, body = admin.token(admin.assertion(nil), "system/*.rs")
+	resp, body = admin.token(admin.assertion(nil), "system/*.cruds")
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("system/*.rs token: %d %v", resp.StatusCode, body)
+		t.Fatalf("system/*.cruds token: %d %v", resp.StatusCode, body)
 	}
-	for name, tok := range map[string]string{"system/*.rs": body["access_token"].(string), "patient app": patientTok.AccessToken} {
+	for name, tok := range map[string]string{"system/*.cruds": body["access_token"].(string), "patient app": patientTok.AccessToken} {
 		for _, path := range []string{"AuditEvent", "AuditEvent/" + id} {
 			if status, b, _ := e.fhirGet(tok, path); status != http.StatusForbidden || b["resourceType"] != "OperationOutcome" {
 				t.Errorf("%s GET %s: %d, want 403", name, path, status)
 			}
 		}
 	}
-	req, _ := http.NewRequest(http.MethodPost, e.fhir+"/AuditEvent", strings.NewReader(`{"resourceType":"AuditEvent"}`))
+	// No other path reaches AuditEvent, for a system/*.cruds token
+	// either: no transaction writes one, and no system search,
+	// compartment, include or history shows one.
+	sysTok := body["access_token"].(string)
+	tx := `{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"AuditEvent","recorded":"2026-01-01T00:00:00Z"},"request":{"method":"POST","url":"AuditEvent"}}]}`
+	req, _ := http.NewRequest(http.MethodPost, e.fhir, strings.NewReader(tx))
+	req.Header.Set("Authorization", "Bearer "+sysTok)
+	req.Header.Set("Content-Type", "application/fhir+json")
+	if resp, _ := e.doJSONOrEmpty(req); resp.StatusCode < 400 {
+		t.Errorf("a transaction creating an AuditEvent: %d, want refused", resp.StatusCode)
+	}
+	for _, path := range []string{"?_type=AuditEvent", "Patient/" + demo.PatientJill + "/AuditEvent", "AuditEvent/_history",
+		"Patient?_revinclude=AuditEvent:patient", "Patient/" + demo.PatientJill + "/$everything"} {
+		status, b, _ := e.fhirGet(sysTok, path)
+		if raw, _ := json.Marshal(b); strings.Contains(string(raw), `"resourceType":"AuditEvent"`) || (status == http.StatusOK && b["resourceType"] != "Bundle") {
+			t.Errorf("system/*.cruds GET %s: %d, and the answer holds an AuditEvent or is no Bundle: %s", path, status, raw)
+		}
+	}
+	if status, b, _ := e.fhirGet(adminTok, "AuditEvent?_count=200"); status != http.StatusOK || len(b["entry"].([]any)) != len(all) {
+		t.Errorf("after the refused writes: %d, %d events, want the %d recorded", status, len(b["entry"].([]any)), len(all))
+	}
+	// The CapabilityStatement says what is served.
+	_, capStmt, _ := e.fhirGet("", "metadata")
+	var listed []any
+	for _, r := range capStmt["rest"].([]any)[0].(map[string]any)["resource"].([]any) {
+		if r := r.(map[string]any); r["type"] == "AuditEvent" {
+			listed = append(listed, r["interaction"])
+		}
+	}
+	if raw, _ := json.Marshal(listed); string(raw) != `[[{"code":"read"},{"code":"search-type"}]]` {
+		t.Errorf("CapabilityStatement lists AuditEvent as %s, want once, with read and search-type", raw)
+	}
+
+	req, _ = http.NewRequest(http.MethodPost, e.fhir+"/AuditEvent", strings.NewReader(`{"resourceType":"AuditEvent"}`))
 	req.Header.Set("Authorization", "Bearer "+adminTok)
 	req.Header.Set("Content-Type", "application/fhir+json")
 	if resp, _ := e.doJSONOrEmpty(req); resp.StatusCode != http.StatusMethodNotAllowed {

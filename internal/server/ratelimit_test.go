@@ -348,12 +348,17 @@ func TestTrustedProxy(t *testing.T) {
 		t.Errorf("access log lacks the forwarded client addresses:\n%s", logs)
 	}
 
-	// A public client's token budget is per address: the forwarded one.
+	// A public client's token budget is per address: the forwarded one;
+	// for IPv6, per /64, which one device can roam at will.
 	public := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"not-a-token"}, "client_id": {"test-public"}}
 	for _, tc := range []struct {
 		xff  string
 		want int
-	}{{"203.0.113.5", http.StatusBadRequest}, {"203.0.113.5", http.StatusTooManyRequests}, {"203.0.113.6", http.StatusBadRequest}} {
+	}{
+		{"203.0.113.5", http.StatusBadRequest}, {"203.0.113.5", http.StatusTooManyRequests}, {"203.0.113.6", http.StatusBadRequest},
+		{"2001:db8:1:2::1", http.StatusBadRequest}, {"2001:db8:1:2::99", http.StatusTooManyRequests},
+		{"2001:db8:1:3::1", http.StatusBadRequest},
+	} {
 		if got := postTokenForwarded(t, e, public, tc.xff); got != tc.want {
 			t.Errorf("public client from %s: status %d, want %d", tc.xff, got, tc.want)
 		}

@@ -146,6 +146,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	rec := audit.New(cfg.Store, cfg.Logger.With("component", "audit"), cfg.Now)
+	rec.SetThrottle(audit.DefaultThrottle) // unauthenticated failures cannot flood the trail
 	nonceKey, err := ks.DeriveSecret("dpop nonce")
 	if err != nil {
 		return nil, err

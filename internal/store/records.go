@@ -322,30 +322,43 @@ type SigningKey struct {
 	ActivatesAt time.Time
 	// RetiresAt, once set, is when every token the key signed has
 	// expired: from then on it is neither published nor trusted. Zero
-	// while not yet known.
+	// while not yet known. A key whose RetiresAt is not after its
+	// activation is withdrawn: it never signs.
 	RetiresAt time.Time
+}
+
+// PrivateKeyReplacement is one compare-and-swap of
+// Keys.ReplacePrivateKeys: key ID's stored private key bytes become New if
+// they still equal Old.
+type PrivateKeyReplacement struct {
+	ID       string
+	Old, New []byte
 }
 
 // Keys stores the server's signing keys.
 type Keys interface {
 	// CreateKey stores a new key; ErrConflict if the ID is taken.
 	CreateKey(ctx context.Context, k SigningKey) error
-	// CreateNextKey stores k unless a key of k.Algorithm activates after
-	// after (at its ActivatesAt, or its CreatedAt when it has none): then,
-	// or if the ID is taken, it returns ErrConflict. The check and the
-	// insert are one atomic step, also across instances sharing the
-	// store, so that of several calls racing to add the next key after
-	// the same instant at most one stores its key.
+	// CreateNextKey stores k unless a key of k.Algorithm, not withdrawn,
+	// activates after after (at its ActivatesAt, or its CreatedAt when it
+	// has none): then, or if the ID is taken, it returns ErrConflict. The
+	// check and the insert are one atomic step, also across instances
+	// sharing the store, so that of several calls racing to add the next
+	// key after the same instant at most one stores its key.
 	CreateNextKey(ctx context.Context, k SigningKey, after time.Time) error
 	// ListKeys returns every key, oldest first.
 	ListKeys(ctx context.Context) ([]SigningKey, error)
 	// SetKeyRetirement sets the RetiresAt of key id to at, unless it is
-	// already set (the first value stays); ErrNotFound for an unknown id.
+	// already set to an earlier time: a retirement can be brought forward
+	// (after "keys rotate --now"), never put off. ErrNotFound for an
+	// unknown id.
 	SetKeyRetirement(ctx context.Context, id string, at time.Time) error
-	// ReplacePrivateKey replaces the stored private key bytes of key id
-	// with next if they still equal old (compare-and-swap); ErrConflict if
-	// they do not, ErrNotFound for an unknown id.
-	ReplacePrivateKey(ctx context.Context, id string, old, next []byte) error
+	// ReplacePrivateKeys makes every replacement of rs, in one atomic
+	// step, or none: ErrConflict if the stored bytes of one no longer
+	// equal its Old, ErrNotFound if one names an unknown key. (Encrypting
+	// the keys at rest is all or nothing: a key in the clear beside
+	// encrypted ones is refused.)
+	ReplacePrivateKeys(ctx context.Context, rs []PrivateKeyReplacement) error
 }
 
 // Session is a person's sign-in at the authorization server. An

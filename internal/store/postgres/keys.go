@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,7 +29,8 @@ func (db *DB) CreateKey(ctx context.Context, k store.SigningKey) error {
 
 // CreateNextKey implements store.Keys: the check and the insert run in one
 // transaction holding keysLock, so instances racing to add the next key
-// take turns and only the first adds one.
+// take turns and only the first adds one. Withdrawn keys (a retirement
+// not after the activation) do not count.
 func (db *DB) CreateNextKey(ctx context.Context, k store.SigningKey, after time.Time) error {
 	return db.inTx(ctx, "create next key", func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, keysLock); err != nil {
@@ -36,7 +39,8 @@ func (db *DB) CreateNextKey(ctx context.Context, k store.SigningKey, after time.
 		tag, err := tx.Exec(ctx, `INSERT INTO signing_keys (`+keyColumns+`)
 			SELECT $1::text, $2::text, $3::bytea, $4::bigint, $5::bigint, $6::bigint
 			WHERE NOT EXISTS (SELECT 1 FROM signing_keys
-				WHERE algorithm = $2 AND COALESCE(activates_at, created_at) > $7::bigint)`,
+				WHERE algorithm = $2 AND COALESCE(activates_at, created_at) > $7::bigint
+					AND (retires_at IS NULL OR retires_at > COALESCE(activates_at, created_at)))`,
 			k.ID, k.Algorithm, nonNilBytes(k.PrivateKey), micros(k.CreatedAt), micros(k.ActivatesAt), micros(k.RetiresAt),
 			micros(after))
 		if err != nil {
@@ -64,31 +68,53 @@ func (db *DB) ListKeys(ctx context.Context) ([]store.SigningKey, error) {
 	return out, wrap("list keys", err)
 }
 
-// SetKeyRetirement implements store.Keys.
+// SetKeyRetirement implements store.Keys: the earlier of the stored
+// retirement and at (LEAST ignores a NULL).
 func (db *DB) SetKeyRetirement(ctx context.Context, id string, at time.Time) error {
 	if at.IsZero() {
 		return wrap("set key retirement", errZeroTime)
 	}
 	tag, err := db.pool.Exec(ctx,
-		`UPDATE signing_keys SET retires_at = $1 WHERE id = $2 AND retires_at IS NULL`, micros(at), id)
+		`UPDATE signing_keys SET retires_at = LEAST(retires_at, $1::bigint)
+		WHERE id = $2 AND (retires_at IS NULL OR retires_at > $1::bigint)`, micros(at), id)
 	if err != nil || tag.RowsAffected() > 0 {
 		return wrap("set key retirement", err)
 	}
 	return wrap("set key retirement", db.keyExists(ctx, id))
 }
 
-// ReplacePrivateKey implements store.Keys.
-func (db *DB) ReplacePrivateKey(ctx context.Context, id string, old, next []byte) error {
-	tag, err := db.pool.Exec(ctx,
-		`UPDATE signing_keys SET private_key = $1 WHERE id = $2 AND private_key = $3`,
-		nonNilBytes(next), id, nonNilBytes(old))
-	if err != nil || tag.RowsAffected() > 0 {
-		return wrap("replace private key", err)
+// ReplacePrivateKeys implements store.Keys: one transaction, rolled back
+// at the first replacement that does not apply. Rows are updated in the
+// order of their IDs, so that concurrent calls lock them in one order
+// (no deadlock); under READ COMMITTED a call that waited for another's
+// row lock sees the other's bytes, and conflicts.
+func (db *DB) ReplacePrivateKeys(ctx context.Context, rs []store.PrivateKeyReplacement) error {
+	if len(rs) == 0 {
+		return nil
 	}
-	if err := db.keyExists(ctx, id); err != nil {
-		return wrap("replace private key", err)
-	}
-	return wrap("replace private key", store.ErrConflict)
+	rs = slices.SortedFunc(slices.Values(rs), func(a, b store.PrivateKeyReplacement) int { return strings.Compare(a.ID, b.ID) })
+	return db.inTx(ctx, "replace private keys", func(tx pgx.Tx) error {
+		for _, r := range rs {
+			tag, err := tx.Exec(ctx, `UPDATE signing_keys SET private_key = $1 WHERE id = $2 AND private_key = $3`,
+				nonNilBytes(r.New), r.ID, nonNilBytes(r.Old))
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() > 0 {
+				continue
+			}
+			var one int
+			err = tx.QueryRow(ctx, `SELECT 1 FROM signing_keys WHERE id = $1`, r.ID).Scan(&one)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return store.ErrNotFound
+			}
+			if err != nil {
+				return err
+			}
+			return store.ErrConflict
+		}
+		return nil
+	})
 }
 
 // keyExists returns nil if key id exists, store.ErrNotFound if not.

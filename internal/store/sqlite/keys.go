@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/smartlaunch/smartlaunch/internal/store"
@@ -18,13 +19,15 @@ func (db *DB) CreateKey(ctx context.Context, k store.SigningKey) error {
 
 // CreateNextKey implements store.Keys: one INSERT … SELECT … WHERE NOT
 // EXISTS, which SQLite runs under its single write lock, so the check and
-// the insert cannot interleave with another writer's.
+// the insert cannot interleave with another writer's. Withdrawn keys (a
+// retirement not after the activation) do not count.
 func (db *DB) CreateNextKey(ctx context.Context, k store.SigningKey, after time.Time) error {
 	res, err := db.sql.ExecContext(ctx,
 		`INSERT INTO signing_keys (id, algorithm, private_key, created_at, activates_at, retires_at)
 		SELECT ?, ?, ?, ?, ?, ?
 		WHERE NOT EXISTS (SELECT 1 FROM signing_keys
-			WHERE algorithm = ? AND COALESCE(activates_at, created_at) > ?)`,
+			WHERE algorithm = ? AND COALESCE(activates_at, created_at) > ?
+				AND (retires_at IS NULL OR retires_at > COALESCE(activates_at, created_at)))`,
 		k.ID, k.Algorithm, k.PrivateKey, micros(k.CreatedAt), micros(k.ActivatesAt), micros(k.RetiresAt),
 		k.Algorithm, micros(after))
 	if err != nil {
@@ -71,13 +74,15 @@ func (db *DB) ListKeys(ctx context.Context) ([]store.SigningKey, error) {
 	return out, nil
 }
 
-// SetKeyRetirement implements store.Keys.
+// SetKeyRetirement implements store.Keys: the earlier of the stored
+// retirement and at.
 func (db *DB) SetKeyRetirement(ctx context.Context, id string, at time.Time) error {
 	if at.IsZero() {
 		return wrap("set key retirement", errZeroTime)
 	}
 	res, err := db.sql.ExecContext(ctx,
-		`UPDATE signing_keys SET retires_at = ? WHERE id = ? AND retires_at IS NULL`, micros(at), id)
+		`UPDATE signing_keys SET retires_at = ?1 WHERE id = ?2 AND (retires_at IS NULL OR retires_at > ?1)`,
+		micros(at), id)
 	if err != nil {
 		return wrap("set key retirement", err)
 	}
@@ -87,20 +92,34 @@ func (db *DB) SetKeyRetirement(ctx context.Context, id string, at time.Time) err
 	return wrap("set key retirement", db.keyExists(ctx, id))
 }
 
-// ReplacePrivateKey implements store.Keys.
-func (db *DB) ReplacePrivateKey(ctx context.Context, id string, old, next []byte) error {
-	res, err := db.sql.ExecContext(ctx,
-		`UPDATE signing_keys SET private_key = ? WHERE id = ? AND private_key = ?`, next, id, old)
-	if err != nil {
-		return wrap("replace private key", err)
+// ReplacePrivateKeys implements store.Keys: one write transaction, rolled
+// back at the first replacement that does not apply.
+func (db *DB) ReplacePrivateKeys(ctx context.Context, rs []store.PrivateKeyReplacement) error {
+	if len(rs) == 0 {
+		return nil
 	}
-	if n, err := res.RowsAffected(); err != nil || n > 0 {
-		return wrap("replace private key", err)
-	}
-	if err := db.keyExists(ctx, id); err != nil {
-		return wrap("replace private key", err)
-	}
-	return wrap("replace private key", store.ErrConflict)
+	return db.inTx(ctx, "replace private keys", func(tx *sql.Tx) error {
+		for _, r := range rs {
+			res, err := tx.ExecContext(ctx,
+				`UPDATE signing_keys SET private_key = ? WHERE id = ? AND private_key = ?`, r.New, r.ID, r.Old)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				continue
+			}
+			var one int
+			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM signing_keys WHERE id = ?`, r.ID).Scan(&one); err != nil {
+				return err // sql.ErrNoRows: wrapped as store.ErrNotFound
+			}
+			return store.ErrConflict
+		}
+		return nil
+	})
 }
 
 // keyExists returns nil if key id exists, store.ErrNotFound if not.
