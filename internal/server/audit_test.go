@@ -8,8 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/oauth2/clientcredentials"
+
 	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/demo"
+	"github.com/smartlaunch/smartlaunch/internal/fhir/upstream"
+	"github.com/smartlaunch/smartlaunch/internal/server"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
@@ -233,5 +237,55 @@ func TestAuditEventExport(t *testing.T) {
 	req.Header.Set("Content-Type", "application/fhir+json")
 	if resp, _ := e.doJSONOrEmpty(req); resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("POST AuditEvent: %d, want 405", resp.StatusCode)
+	}
+}
+
+// TestAuditEventsInProxyMode: in proxy mode /fhir/AuditEvent is the
+// proxy's own audit trail, never forwarded to the upstream (whose trail
+// holds other events: here, the proxy's own client-credentials grant).
+func TestAuditEventsInProxyMode(t *testing.T) {
+	ctx := context.Background()
+	up := newEnv(t)
+	const secret = "proxy-secret-0123456789abcdef0123456789"
+	if err := up.st.CreateClient(ctx, store.Client{ID: "proxy", Name: "proxy", Type: store.ClientConfidentialSymmetric,
+		SecretHash: store.Hash(secret), Scope: "system/*.rs"}); err != nil {
+		t.Fatal(err)
+	}
+	client, err := upstream.New(upstream.Config{Base: up.fhir, ClientCredentials: &clientcredentials.Config{
+		ClientID: "proxy", ClientSecret: secret, TokenURL: up.base + "/token", Scopes: []string{"system/*.rs"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := newEnvWith(t, func(cfg *server.Config) { cfg.Upstream = client })
+	launchOffline(t, px) // through the proxy: the upstream's token is fetched here
+	admin := newBackendApp(t, px, "auditor")
+	jwks, _ := json.Marshal(admin.jwks)
+	if err := px.st.CreateClient(ctx, store.Client{ID: "auditor", Name: "Security office",
+		Type: store.ClientConfidentialAsymmetric, Scope: "system/AuditEvent.rs", JWKS: string(jwks)}); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := admin.token(admin.assertion(nil), "system/AuditEvent.rs")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("admin token: %d %v", resp.StatusCode, body)
+	}
+	upEvents, err := up.st.ListAuditEvents(ctx, store.AuditQuery{ClientID: "proxy"})
+	if err != nil || len(upEvents) == 0 {
+		t.Fatalf("upstream trail: %v (%v), want the proxy's grant", upEvents, err)
+	}
+	status, b, _ := px.fhirGet(body["access_token"].(string), "AuditEvent")
+	if status != http.StatusOK || b["resourceType"] != "Bundle" {
+		t.Fatalf("GET AuditEvent through the proxy: %d %v", status, b)
+	}
+	var got []string
+	for _, en := range b["entry"].([]any) {
+		en := en.(map[string]any)
+		if !strings.HasPrefix(en["fullUrl"].(string), px.fhir+"/AuditEvent/") {
+			t.Errorf("fullUrl %v is not the proxy's", en["fullUrl"])
+		}
+		got = append(got, en["resource"].(map[string]any)["subtype"].([]any)[0].(map[string]any)["code"].(string))
+	}
+	want := []string{audit.SignInSucceeded, audit.AuthorizationGranted, audit.AuthorizationGranted}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("proxy's AuditEvents %v, want its own trail %v", got, want)
 	}
 }
