@@ -16,6 +16,7 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/password"
 	"github.com/smartlaunch/smartlaunch/internal/ratelimit"
 	"github.com/smartlaunch/smartlaunch/internal/session"
+	"github.com/smartlaunch/smartlaunch/internal/signin"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/web"
 	"github.com/smartlaunch/smartlaunch/smart/scopetext"
@@ -60,11 +61,10 @@ type Config struct {
 	Locales   *web.Locales
 	Ender     AccessEnder
 	Reminders Reminders // nil: no reminders shown
-	// SignIn limits failed sign-ins; the server shares one among all its
-	// password forms. Nil makes one of its own with the default limits.
-	SignIn *ratelimit.SignIn
-	// Audit records sign-ins; nil records none.
-	Audit  *audit.Recorder
+	// SignIn checks the sign-in form's passwords; the server shares one
+	// among all its password forms. Nil makes one of its own with the
+	// default limits, recording nothing.
+	SignIn *signin.Guard
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -84,7 +84,7 @@ func New(cfg Config) (*Page, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.SignIn == nil {
-		cfg.SignIn = ratelimit.NewSignIn(ratelimit.SignInLimits{}, cfg.Now)
+		cfg.SignIn = signin.New(cfg.Store, ratelimit.NewSignIn(ratelimit.SignInLimits{}, cfg.Now), nil)
 	}
 	return &Page{cfg: cfg}, nil
 }
@@ -151,34 +151,22 @@ func (p *Page) login(w http.ResponseWriter, r *http.Request) {
 		p.cfg.Pages.Error(w, http.StatusBadRequest, "The form could not be read.")
 		return
 	}
-	username, addr := r.PostForm.Get("username"), ratelimit.Client(r)
-	if wait, limited := p.cfg.SignIn.Limited(addr, username); limited {
-		// Refused before the password is looked at, and not counted.
-		ratelimit.SetRetryAfter(w.Header(), wait)
-		p.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInLimited, Detail: audit.FormAccount})
+	u, err := p.cfg.SignIn.Check(r.Context(), signin.Attempt{Form: audit.FormAccount,
+		Username: r.PostForm.Get("username"), Password: r.PostForm.Get("password"), Address: ratelimit.Client(r)})
+	var limited *signin.LimitedError
+	switch {
+	case errors.As(err, &limited):
+		ratelimit.SetRetryAfter(w.Header(), limited.Wait)
 		p.cfg.Pages.Error(w, http.StatusTooManyRequests, tooManySignIns)
 		return
-	}
-	u, err := p.cfg.Store.GetUserByUsername(r.Context(), username)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		err = password.CheckUnknown(r.PostForm.Get("password"))
-	case err == nil:
-		err = password.Check(u.PasswordHash, r.PostForm.Get("password"))
-	}
-	if err != nil {
-		if !errors.Is(err, password.ErrMismatch) {
-			p.fail(w, r, err)
-			return
-		}
-		p.cfg.SignIn.Failed(addr, username)
-		p.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInFailed, UserID: u.ID, Detail: audit.FormAccount})
+	case errors.Is(err, password.ErrMismatch):
 		pg, _ := p.newPage(r, "login.title")
 		p.cfg.Pages.Render(w, http.StatusUnauthorized, "account_login.html", loginData{page: pg, Error: pg.L.T("login.error")})
 		return
+	case err != nil:
+		p.fail(w, r, err)
+		return
 	}
-	p.cfg.SignIn.Succeeded(addr, username)
-	p.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInSucceeded, UserID: u.ID, Detail: audit.FormAccount})
 	if _, err := p.cfg.Sessions.Start(r.Context(), w, u); err != nil {
 		p.fail(w, r, err)
 		return

@@ -14,6 +14,7 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/ratelimit"
 	"github.com/smartlaunch/smartlaunch/internal/session"
+	"github.com/smartlaunch/smartlaunch/internal/signin"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/web"
 	"github.com/smartlaunch/smartlaunch/smart"
@@ -58,9 +59,10 @@ type Config struct {
 	// Reminders, when set, says whether a person has reminders about
 	// connected apps; the consent page then shows a notice.
 	Reminders ReminderChecker
-	// SignIn limits failed sign-ins; the server shares one among all its
-	// password forms. Nil makes one of its own with the default limits.
-	SignIn *ratelimit.SignIn
+	// SignIn checks the sign-in form's passwords; the server shares one
+	// among all its password forms. Nil makes one of its own with the
+	// default limits, recording to Audit.
+	SignIn *signin.Guard
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -70,7 +72,7 @@ type Pages struct {
 	cfg    Config
 	logger *slog.Logger
 	now    func() time.Time
-	limits *ratelimit.SignIn
+	signIn *signin.Guard
 }
 
 // New returns the consent pages for cfg.
@@ -86,8 +88,8 @@ func New(cfg Config) (*Pages, error) {
 	if p.now == nil {
 		p.now = time.Now
 	}
-	if p.limits = cfg.SignIn; p.limits == nil {
-		p.limits = ratelimit.NewSignIn(ratelimit.SignInLimits{}, p.now)
+	if p.signIn = cfg.SignIn; p.signIn == nil {
+		p.signIn = signin.New(cfg.Store, ratelimit.NewSignIn(ratelimit.SignInLimits{}, p.now), cfg.Audit)
 	}
 	return p, nil
 }

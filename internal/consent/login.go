@@ -7,6 +7,7 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/password"
 	"github.com/smartlaunch/smartlaunch/internal/ratelimit"
+	"github.com/smartlaunch/smartlaunch/internal/signin"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
@@ -50,27 +51,18 @@ func (p *Pages) login(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	username, ip := f.Get("username"), ratelimit.Client(r)
-	if wait, limited := p.limits.Limited(ip, username); limited {
-		// Refused before the password is looked at: it costs nothing
-		// and is not counted.
+	username := f.Get("username")
+	u, err := p.signIn.Check(r.Context(), signin.Attempt{Form: audit.FormAuthorize, Username: username,
+		Password: f.Get("password"), Address: ratelimit.Client(r), ClientID: c.ID})
+	var limited *signin.LimitedError
+	if errors.As(err, &limited) {
 		p.logger.WarnContext(r.Context(), "sign-in refused: too many failures", "client", c.ID)
-		p.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInLimited, ClientID: c.ID, Detail: audit.FormAuthorize})
-		ratelimit.SetRetryAfter(w.Header(), wait)
+		ratelimit.SetRetryAfter(w.Header(), limited.Wait)
 		p.fail(w, r, errTooManySignIns)
 		return
 	}
-	u, err := p.cfg.Store.GetUserByUsername(r.Context(), username)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		err = password.CheckUnknown(f.Get("password"))
-	case err == nil:
-		err = password.Check(u.PasswordHash, f.Get("password"))
-	}
 	if errors.Is(err, password.ErrMismatch) {
-		p.limits.Failed(ip, username)
 		p.logger.InfoContext(r.Context(), "sign-in failed", "client", c.ID)
-		p.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInFailed, UserID: u.ID, ClientID: c.ID, Detail: audit.FormAuthorize})
 		pg, _ := p.newPage(w, r, "login.title")
 		p.cfg.Pages.Render(w, http.StatusUnauthorized, "login.html", loginData{
 			page: pg, RequestID: req.ID, ClientName: c.Name, Username: username, Error: pg.L.T("login.error"),
@@ -81,8 +73,6 @@ func (p *Pages) login(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	p.limits.Succeeded(ip, username)
-	p.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInSucceeded, UserID: u.ID, ClientID: c.ID, Detail: audit.FormAuthorize})
 	sessionID, err := p.cfg.Sessions.Start(r.Context(), w, u)
 	if err != nil {
 		p.fail(w, r, err)

@@ -10,9 +10,9 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/ratelimit"
 	"github.com/smartlaunch/smartlaunch/internal/session"
+	"github.com/smartlaunch/smartlaunch/internal/signin"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/web"
 )
@@ -51,11 +51,10 @@ type Config struct {
 	Reminders ReminderChecker
 	// LaunchTTL is how long a launch id may be used; default 5 min.
 	LaunchTTL time.Duration
-	// SignIn limits failed sign-ins; the server shares one among all its
-	// password forms. Nil makes one of its own with the default limits.
-	SignIn *ratelimit.SignIn
-	// Audit records sign-ins; nil records none.
-	Audit  *audit.Recorder
+	// SignIn checks the sign-in form's passwords; the server shares one
+	// among all its password forms. Nil makes one of its own with the
+	// default limits, recording nothing.
+	SignIn *signin.Guard
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -80,7 +79,7 @@ func New(cfg Config) (*Simulator, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.SignIn == nil {
-		cfg.SignIn = ratelimit.NewSignIn(ratelimit.SignInLimits{}, cfg.Now)
+		cfg.SignIn = signin.New(cfg.Store, ratelimit.NewSignIn(ratelimit.SignInLimits{}, cfg.Now), nil)
 	}
 	return &Simulator{cfg: cfg}, nil
 }

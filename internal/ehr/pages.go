@@ -9,6 +9,7 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/password"
 	"github.com/smartlaunch/smartlaunch/internal/ratelimit"
+	"github.com/smartlaunch/smartlaunch/internal/signin"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/summary"
 )
@@ -81,33 +82,21 @@ func (s *Simulator) login(w http.ResponseWriter, r *http.Request) {
 		s.cfg.Pages.Error(w, http.StatusBadRequest, "The form could not be read.")
 		return
 	}
-	username, addr := r.PostForm.Get("username"), ratelimit.Client(r)
-	if wait, limited := s.cfg.SignIn.Limited(addr, username); limited {
-		// Refused before the password is looked at, and not counted.
-		ratelimit.SetRetryAfter(w.Header(), wait)
-		s.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInLimited, Detail: audit.FormEHR})
+	u, err := s.cfg.SignIn.Check(r.Context(), signin.Attempt{Form: audit.FormEHR,
+		Username: r.PostForm.Get("username"), Password: r.PostForm.Get("password"), Address: ratelimit.Client(r)})
+	var limited *signin.LimitedError
+	switch {
+	case errors.As(err, &limited):
+		ratelimit.SetRetryAfter(w.Header(), limited.Wait)
 		s.cfg.Pages.Error(w, http.StatusTooManyRequests, "There have been too many failed sign-ins. Wait a few minutes, then try again.")
 		return
-	}
-	u, err := s.cfg.Store.GetUserByUsername(r.Context(), username)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		err = password.CheckUnknown(r.PostForm.Get("password"))
-	case err == nil:
-		err = password.Check(u.PasswordHash, r.PostForm.Get("password"))
-	}
-	if err != nil {
-		if !errors.Is(err, password.ErrMismatch) {
-			s.fail(w, r, err)
-			return
-		}
-		s.cfg.SignIn.Failed(addr, username)
-		s.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInFailed, UserID: u.ID, Detail: audit.FormEHR})
+	case errors.Is(err, password.ErrMismatch):
 		s.cfg.Pages.Render(w, http.StatusUnauthorized, "ehr_login.html", homeData{Error: "That username and password do not match."})
 		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
 	}
-	s.cfg.SignIn.Succeeded(addr, username)
-	s.cfg.Audit.Record(r.Context(), store.AuditEvent{Type: audit.SignInSucceeded, UserID: u.ID, Detail: audit.FormEHR})
 	if _, err := s.cfg.Sessions.Start(r.Context(), w, u); err != nil {
 		s.fail(w, r, err)
 		return

@@ -27,6 +27,7 @@ import (
 	"github.com/smartlaunch/smartlaunch/internal/reminders"
 	"github.com/smartlaunch/smartlaunch/internal/remotekeys"
 	"github.com/smartlaunch/smartlaunch/internal/session"
+	"github.com/smartlaunch/smartlaunch/internal/signin"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/usage"
 	"github.com/smartlaunch/smartlaunch/internal/web"
@@ -221,8 +222,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	// One limiter for every password form: failures on one count on all.
-	signIn := ratelimit.NewSignIn(cfg.SignInLimits, cfg.Now)
+	// One guard for every password form: failures on one count on all.
+	signIn := signin.New(cfg.Store, ratelimit.NewSignIn(cfg.SignInLimits, cfg.Now), rec)
 	cp, err := consent.New(consent.Config{
 		Store: data, Pages: pages, Secret: secret, ContinuePath: "/authorize/continue",
 		SecureCookies: base.Scheme == "https", Sessions: sessions, Texts: texts, Locales: locales, Audit: rec,
@@ -233,14 +234,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	sim, err := ehr.New(ehr.Config{Store: data, Pages: pages, Sessions: sessions, Verifier: bearerVerifier{as}, Reminders: rems,
-		Issuer: strings.TrimSuffix(cfg.BaseURL, "/"), FHIRBase: as.FHIRBase(), SignIn: signIn, Audit: rec, Logger: cfg.Logger.With("component", "ehr"), Now: cfg.Now})
+		Issuer: strings.TrimSuffix(cfg.BaseURL, "/"), FHIRBase: as.FHIRBase(), SignIn: signIn, Logger: cfg.Logger.With("component", "ehr"), Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
 	state := appstate.New(appstate.Config{Store: cfg.Store, Clients: cfg.Store, Verifier: appStateVerifier{as, issuer + appStatePath},
 		Base: issuer + appStatePath, FHIRBase: as.FHIRBase(), Now: cfg.Now, Logger: cfg.Logger.With("component", "appstate")})
 	acct, err := account.New(account.Config{Store: cfg.Store, Pages: pages, Sessions: sessions, Texts: texts, Locales: locales,
-		Ender: as, Reminders: rems, SignIn: signIn, Audit: rec, Logger: cfg.Logger.With("component", "account"), Now: cfg.Now})
+		Ender: as, Reminders: rems, SignIn: signIn, Logger: cfg.Logger.With("component", "account"), Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
