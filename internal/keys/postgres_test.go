@@ -6,11 +6,11 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
-	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/smartlaunch/smartlaunch/internal/store"
 	"github.com/smartlaunch/smartlaunch/internal/store/postgres"
 )
 
@@ -25,54 +25,13 @@ func TestOneInstanceCreatesTheNextKeyPostgres(t *testing.T) {
 		t.Skip("SMARTLAUNCH_TEST_POSTGRES is not set")
 	}
 	dsn := freshSchema(t, base)
-	c := newClock()
-	const instances = 4
-	sets := make([]*Set, instances)
-	for i := range sets {
+	raceNextKey(t, func() store.Store {
 		db, err := postgres.Open(t.Context(), dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { db.Close() })
-		if sets[i], err = Open(t.Context(), db, policy(c)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.Advance(89 * day)
-	var (
-		mu      sync.Mutex
-		created []string
-		wg      sync.WaitGroup
-	)
-	start := make(chan struct{})
-	for _, s := range sets {
-		wg.Go(func() {
-			<-start
-			got, err := s.Maintain(context.Background())
-			if err != nil {
-				t.Errorf("Maintain: %v", err)
-			}
-			mu.Lock()
-			created = append(created, got...)
-			mu.Unlock()
-		})
-	}
-	close(start)
-	wg.Wait()
-	stored, err := sets[0].st.ListKeys(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	next := 0
-	for _, st := range Describe(stored, c.Now()) {
-		if st.State == StateNext {
-			next++
-		}
-	}
-	if len(created) != 2 || next != 2 || len(stored) != 4 {
-		t.Errorf("instances created %v; %d next keys, %d keys stored; want 2 new next keys (one per algorithm), 4 keys",
-			created, next, len(stored))
-	}
+		return db
+	})
 }
 
 // freshSchema creates a schema, dropped when t ends, on the server base

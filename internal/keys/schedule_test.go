@@ -196,22 +196,35 @@ func TestScheduleOff(t *testing.T) {
 	}
 }
 
-// TestOneInstanceCreatesTheNextKey: instances sharing one store (each
+// TestOneInstanceCreatesTheNextKey: instances on one SQLite file (each
 // with its own connection) run their janitors at the same moment; one
 // next key of each algorithm results. The store's atomic CreateNextKey
 // makes it so (storetest's CreateNextKeyConcurrent races it on
 // PostgreSQL too).
 func TestOneInstanceCreatesTheNextKey(t *testing.T) {
-	c := newClock()
 	path := filepath.Join(t.TempDir(), "k.db")
-	const instances = 4
-	sets := make([]*Set, instances)
-	for i := range sets {
+	raceNextKey(t, func() store.Store {
 		db, err := sqlite.Open(t.Context(), path)
 		if err != nil {
 			t.Fatal(err)
 		}
+		return db
+	})
+}
+
+// raceNextKey opens four instances on the stores open returns (one
+// database), makes the next key due, runs their janitors at the same
+// moment, and checks that exactly one next key of each algorithm was
+// created and that every instance publishes the same keys.
+func raceNextKey(t *testing.T, open func() store.Store) {
+	t.Helper()
+	c := newClock()
+	const instances = 4
+	sets := make([]*Set, instances)
+	for i := range sets {
+		db := open()
 		t.Cleanup(func() { db.Close() })
+		var err error
 		if sets[i], err = Open(t.Context(), db, policy(c)); err != nil {
 			t.Fatal(err)
 		}
@@ -222,8 +235,10 @@ func TestOneInstanceCreatesTheNextKey(t *testing.T) {
 		created []string
 		wg      sync.WaitGroup
 	)
+	start := make(chan struct{})
 	for _, s := range sets {
 		wg.Go(func() {
+			<-start
 			got, err := s.Maintain(context.Background())
 			if err != nil {
 				t.Errorf("Maintain: %v", err)
@@ -233,13 +248,21 @@ func TestOneInstanceCreatesTheNextKey(t *testing.T) {
 			mu.Unlock()
 		})
 	}
+	close(start)
 	wg.Wait()
 	stored, err := sets[0].st.ListKeys(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(created) != 2 || len(stored) != 4 {
-		t.Errorf("instances created %v; %d keys stored, want 2 new keys and 4 in all", created, len(stored))
+	next := 0
+	for _, st := range Describe(stored, c.Now()) {
+		if st.State == StateNext {
+			next++
+		}
+	}
+	if len(created) != 2 || next != 2 || len(stored) != 4 {
+		t.Errorf("instances created %v; %d next keys, %d keys stored; want 2 new next keys (one per algorithm), 4 keys",
+			created, next, len(stored))
 	}
 	for _, s := range sets[1:] {
 		if err := s.Reload(t.Context()); err != nil {

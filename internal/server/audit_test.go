@@ -8,12 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/oauth2/clientcredentials"
-
 	"github.com/smartlaunch/smartlaunch/internal/audit"
 	"github.com/smartlaunch/smartlaunch/internal/demo"
-	"github.com/smartlaunch/smartlaunch/internal/fhir/upstream"
-	"github.com/smartlaunch/smartlaunch/internal/server"
 	"github.com/smartlaunch/smartlaunch/internal/store"
 )
 
@@ -245,18 +241,7 @@ func TestAuditEventExport(t *testing.T) {
 // holds other events: here, the proxy's own client-credentials grant).
 func TestAuditEventsInProxyMode(t *testing.T) {
 	ctx := context.Background()
-	up := newEnv(t)
-	const secret = "proxy-secret-0123456789abcdef0123456789"
-	if err := up.st.CreateClient(ctx, store.Client{ID: "proxy", Name: "proxy", Type: store.ClientConfidentialSymmetric,
-		SecretHash: store.Hash(secret), Scope: "system/*.rs"}); err != nil {
-		t.Fatal(err)
-	}
-	client, err := upstream.New(upstream.Config{Base: up.fhir, ClientCredentials: &clientcredentials.Config{
-		ClientID: "proxy", ClientSecret: secret, TokenURL: up.base + "/token", Scopes: []string{"system/*.rs"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	px := newEnvWith(t, func(cfg *server.Config) { cfg.Upstream = client })
+	up, px := newProxyPair(t)
 	launchOffline(t, px) // through the proxy: the upstream's token is fetched here
 	admin := newBackendApp(t, px, "auditor")
 	jwks, _ := json.Marshal(admin.jwks)

@@ -23,12 +23,7 @@ import (
 // patient's data through the proxy, within its scopes.
 func TestProxyModeLaunch(t *testing.T) {
 	ctx := context.Background()
-	up := newEnv(t)
-	const secret = "proxy-secret-0123456789abcdef0123456789"
-	if err := up.st.CreateClient(ctx, store.Client{ID: "proxy", Name: "proxy", Type: store.ClientConfidentialSymmetric,
-		SecretHash: store.Hash(secret), Scope: "system/*.rs"}); err != nil {
-		t.Fatal(err)
-	}
+	up, px := newProxyPair(t)
 	// A patient only the upstream holds: a copy of a sample patient.
 	src, err := up.st.GetResource(ctx, "Patient", demo.PatientVersie)
 	if err != nil {
@@ -41,12 +36,6 @@ func TestProxyModeLaunch(t *testing.T) {
 	if err := up.st.PutResources(ctx, []store.Resource{only}); err != nil {
 		t.Fatal(err)
 	}
-	client, err := upstream.New(upstream.Config{Base: up.fhir, ClientCredentials: &clientcredentials.Config{
-		ClientID: "proxy", ClientSecret: secret, TokenURL: up.base + "/token", Scopes: []string{"system/*.rs"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	px := newEnvWith(t, func(cfg *server.Config) { cfg.Upstream = client })
 	conf := px.oauthConfig("test-public", "launch/patient", "patient/*.rs")
 	verifier := oauth2.GenerateVerifier()
 	q := px.authorize(launch{conf: conf, verifier: verifier, username: "clinician", password: "clinician-demo", patient: "upstream-only"})
@@ -73,6 +62,25 @@ func TestProxyModeLaunch(t *testing.T) {
 			t.Errorf("GET %s names the upstream %s", tc.path, up.base)
 		}
 	}
+}
+
+// newProxyPair returns a smartlaunch server (up) and one in proxy mode in
+// front of its FHIR API (px), which reaches up with the client-credentials
+// grant of its client "proxy" (system/*.rs).
+func newProxyPair(t *testing.T) (up, px *env) {
+	t.Helper()
+	up = newEnv(t)
+	const secret = "proxy-secret-0123456789abcdef0123456789"
+	if err := up.st.CreateClient(context.Background(), store.Client{ID: "proxy", Name: "proxy", Type: store.ClientConfidentialSymmetric,
+		SecretHash: store.Hash(secret), Scope: "system/*.rs"}); err != nil {
+		t.Fatal(err)
+	}
+	client, err := upstream.New(upstream.Config{Base: up.fhir, ClientCredentials: &clientcredentials.Config{
+		ClientID: "proxy", ClientSecret: secret, TokenURL: up.base + "/token", Scopes: []string{"system/*.rs"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return up, newEnvWith(t, func(cfg *server.Config) { cfg.Upstream = client })
 }
 
 // fmtJSON is v as JSON text.
